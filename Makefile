@@ -1,0 +1,39 @@
+# GEIH MLOps — set-up and entry points. `make repro` and `make test` bootstrap .venv when missing.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export DVC_NO_ANALYTICS := 1
+export MLFLOW_DISABLE_TELEMETRY := true
+export PYTHONHASHSEED := 0
+
+.PHONY: repro test venv tracking-init mlflow-ui bench clean-venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+tracking-init: $(STAMP)
+	$(BIN)/geih tracking init
+
+repro: $(STAMP) tracking-init
+	GEIH_PIPELINE_RUN=$${GEIH_PIPELINE_RUN:-repro-$$(date -u +%Y%m%dT%H%M%SZ)} $(BIN)/dvc repro
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+mlflow-ui: $(STAMP)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow/mlflow.db --host 127.0.0.1 --port 5000
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/prepare_vs_read.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,110 @@
+"""Metrics, plot data and baselines for binary probability models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
+    """Threshold-free and thresholded metrics of probabilities `p` against labels `y`."""
+    y = np.asarray(y).astype(int)
+    p = np.asarray(p, dtype=float)
+    pred = (p >= threshold).astype(int)
+    both = len(np.unique(y)) == 2
+    return {
+        "roc_auc": float(skm.roc_auc_score(y, p)) if both else float("nan"),
+        "pr_auc": float(skm.average_precision_score(y, p)) if both else float("nan"),
+        "f1": float(skm.f1_score(y, pred, zero_division=0)),
+        "precision": float(skm.precision_score(y, pred, zero_division=0)),
+        "recall": float(skm.recall_score(y, pred, zero_division=0)),
+        "accuracy": float(skm.accuracy_score(y, pred)),
+        "brier": float(skm.brier_score_loss(y, p)),
+        "n": int(len(y)),
+        "positive_rate": float(y.mean()) if len(y) else float("nan"),
+    }
+
+
+def ranking_scores(y: np.ndarray, score: np.ndarray, prefix: str) -> dict[str, float]:
+    """ROC AUC and PR AUC of any score (baseline, oracle) on rows where it is defined."""
+    y = np.asarray(y).astype(int)
+    score = np.asarray(score, dtype=float)
+    ok = np.isfinite(score)
+    if ok.sum() == 0 or len(np.unique(y[ok])) < 2:
+        return {f"{prefix}_roc_auc": float("nan"), f"{prefix}_pr_auc": float("nan")}
+    return {f"{prefix}_roc_auc": float(skm.roc_auc_score(y[ok], score[ok])),
+            f"{prefix}_pr_auc": float(skm.average_precision_score(y[ok], score[ok]))}
+
+
+def _thin(frame: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    if len(frame) <= max_points:
+        return frame
+    idx = np.unique(np.linspace(0, len(frame) - 1, max_points).round().astype(int))
+    return frame.iloc[idx]
+
+
+def roc_points(y: np.ndarray, p: np.ndarray, max_points: int = 200) -> pd.DataFrame:
+    """ROC curve (fpr, tpr, threshold), thinned to at most `max_points` rows."""
+    fpr, tpr, thr = skm.roc_curve(y, p)
+    return _thin(pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": np.minimum(thr, 1.0)}), max_points)
+
+
+def pr_points(y: np.ndarray, p: np.ndarray, max_points: int = 200) -> pd.DataFrame:
+    """Precision-recall curve (recall, precision, threshold), thinned."""
+    precision, recall, thr = skm.precision_recall_curve(y, p)
+    frame = pd.DataFrame({"recall": recall[:-1], "precision": precision[:-1], "threshold": thr})
+    return _thin(frame.iloc[::-1].reset_index(drop=True), max_points)
+
+
+def calibration_points(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Reliability curve over equal-width bins: mean predicted probability vs observed frequency."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    frame = pd.DataFrame({"bin": idx, "p": p, "y": y}).groupby("bin").agg(
+        mean_predicted=("p", "mean"), fraction_positive=("y", "mean"), count=("y", "size"))
+    return frame.reset_index(drop=True)
+
+
+def confusion_rows(y: np.ndarray, p: np.ndarray, threshold: float) -> pd.DataFrame:
+    """One row per test sample (actual, predicted), the layout DVC's confusion template reads."""
+    return pd.DataFrame({"actual": np.asarray(y).astype(int),
+                         "predicted": (np.asarray(p) >= threshold).astype(int)})
+
+
+def metrics_by_group(frame: pd.DataFrame, group_col: str, threshold: float) -> pd.DataFrame:
+    """roc_auc, pr_auc, positive rate, mean probability and row count per value of `group_col`;
+    `frame` has columns y, p and `group_col`."""
+    rows = []
+    for key, sub in frame.groupby(group_col, sort=True):
+        m = binary_metrics(sub["y"].to_numpy(), sub["p"].to_numpy(), threshold)
+        rows.append({group_col: key, "roc_auc": m["roc_auc"], "pr_auc": m["pr_auc"],
+                     "positive_rate": m["positive_rate"], "mean_probability": float(sub["p"].mean()),
+                     "rows": m["n"]})
+    return pd.DataFrame(rows)
+
+
+def climatology_score(train: pd.DataFrame, test: pd.DataFrame, period_col: str) -> np.ndarray:
+    """Fire frequency of the same cell and calendar `period_col` in the training rows, for each test
+    row; the training positive rate where the cell/period never occurs in training."""
+    key_train = train[["cell_id", period_col]].assign(label=train["label"].to_numpy())
+    freq = key_train.groupby(["cell_id", period_col])["label"].mean().rename("clim")
+    joined = test[["cell_id", period_col]].merge(freq.reset_index(), on=["cell_id", period_col], how="left")
+    return joined["clim"].fillna(float(train["label"].mean())).to_numpy()
+
+
+def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, repeats: int, seed: int,
+                           max_rows: int = 20_000) -> pd.DataFrame:
+    """Mean drop of ROC AUC when each feature is shuffled (on at most `max_rows` test rows)."""
+    from sklearn.inspection import permutation_importance as sk_perm
+
+    if len(X) > max_rows:
+        take = np.random.default_rng(seed).choice(len(X), size=max_rows, replace=False)
+        X, y = X.iloc[np.sort(take)], np.asarray(y)[np.sort(take)]
+    result = sk_perm(model, X, y, scoring="roc_auc", n_repeats=repeats, random_state=seed, n_jobs=1)
+    return pd.DataFrame({"feature": X.columns, "importance": result.importances_mean}).sort_values(
+        "importance", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,0 +1,244 @@
+"""Cell-level building blocks both tasks share: the region and its cells, states, distances,
+land-cover fractions, PRODES clearing per cell and year, and the daily weather cube.
+
+All functions take canonical frames from `geih.sources` and a `Grid`, and return plain frames or
+arrays aligned with the `cells` frame (one row per cell, sorted by cell_id).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geih.errors import DataError
+from geih.grid import Grid, cells_in_boundary, distance_to_features_km
+
+log = logging.getLogger(__name__)
+
+# MapBiomas codes grouped into the land-cover fractions used as features.
+LANDCOVER_GROUPS: dict[str, tuple[int, ...]] = {
+    "forest": (1, 3, 5, 6, 49),
+    "savanna": (4,),
+    "grassland": (10, 11, 12, 29, 32, 50),
+    "pasture": (15,),
+    "agriculture": (9, 14, 18, 19, 20, 35, 36, 39, 40, 41, 46, 47, 48, 62),
+    "mosaic": (21,),
+    "water": (26, 31, 33),
+    "urban": (22, 23, 24, 25, 30, 75),
+}
+LANDCOVER_FEATURES = [f"lc_{name}" for name in LANDCOVER_GROUPS]
+
+
+def region_cells(grid: Grid, boundary: "pd.DataFrame") -> pd.DataFrame:
+    """The grid cells inside the union of the boundary polygons."""
+    region = boundary.geometry.union_all()
+    cells = cells_in_boundary(grid, region)
+    if cells.empty:
+        raise DataError("no grid cell centre falls inside the boundary polygons", file="boundary/")
+    return cells
+
+
+def assign_states(cells: pd.DataFrame, states: "pd.DataFrame") -> pd.Series:
+    """The state (UF) containing each cell centre; 'NA' where none does."""
+    import shapely
+
+    out = np.full(len(cells), "NA", dtype=object)
+    for state, geom in zip(states["state"], states.geometry):
+        inside = shapely.contains_xy(geom, cells["lon"].to_numpy(), cells["lat"].to_numpy())
+        out[inside & (out == "NA")] = state
+    return pd.Series(out, index=cells.index, name="state")
+
+
+def distances_km(cells: pd.DataFrame, roads: "pd.DataFrame", settlements: "pd.DataFrame") -> pd.DataFrame:
+    """Distance from each cell centre to the nearest road and settlement (km, EPSG:5880)."""
+    lat, lon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
+    return pd.DataFrame({
+        "dist_road_km": distance_to_features_km(lat, lon, roads.geometry),
+        "dist_settlement_km": distance_to_features_km(lat, lon, settlements.geometry),
+    }, index=cells.index)
+
+
+def cell_positions(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Row position in `cells` of each point's cell; -1 outside the region."""
+    ids = grid.cell_of(lat, lon)
+    pos = pd.Index(cells["cell_id"]).get_indexer(ids)
+    return np.where(ids < 0, -1, pos)
+
+
+def landcover_fractions(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame) -> pd.DataFrame:
+    """Fractions of each land-cover group per cell and year: cell_id, year, lc_<group>…"""
+    pos = cell_positions(grid, cells, landcover["lat"].to_numpy(), landcover["lon"].to_numpy())
+    keep = pos >= 0
+    years = np.sort(landcover["year"].unique())
+    year_idx = np.searchsorted(years, landcover["year"].to_numpy()[keep])
+    codes = landcover["class_code"].to_numpy()[keep]
+    n_cells, n_years = len(cells), len(years)
+    flat = pos[keep] * n_years + year_idx
+    total = np.bincount(flat, minlength=n_cells * n_years).astype(float)
+    frame = pd.DataFrame({
+        "cell_id": np.repeat(cells["cell_id"].to_numpy(), n_years),
+        "year": np.tile(years, n_cells).astype(np.int64),
+    })
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name, group_codes in LANDCOVER_GROUPS.items():
+            hits = np.bincount(flat[np.isin(codes, group_codes)], minlength=n_cells * n_years)
+            frame[f"lc_{name}"] = np.where(total > 0, hits / total, np.nan)
+    return frame
+
+
+def dominant_class(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame, year: int) -> np.ndarray:
+    """The most frequent MapBiomas code per cell in `year` (0 where the cell has no pixel)."""
+    sub = landcover[landcover["year"] == year]
+    pos = cell_positions(grid, cells, sub["lat"].to_numpy(), sub["lon"].to_numpy())
+    keep = pos >= 0
+    table = pd.crosstab(pos[keep], sub["class_code"].to_numpy()[keep])
+    out = np.zeros(len(cells), dtype=np.int64)
+    out[table.index.to_numpy()] = table.columns.to_numpy()[table.to_numpy().argmax(axis=1)]
+    return out
+
+
+def clearing_by_cell_year(grid: Grid, cells: pd.DataFrame, prodes: "pd.DataFrame") -> pd.DataFrame:
+    """PRODES cleared area (km²) per cell and PRODES year, each polygon assigned by its centroid:
+    columns cell_id, year, cleared_km2 (only cell-years with clearing)."""
+    if prodes.empty:
+        return pd.DataFrame({"cell_id": pd.Series(dtype=np.int64), "year": pd.Series(dtype=np.int64),
+                             "cleared_km2": pd.Series(dtype=float)})
+    centroids = prodes.geometry.representative_point()
+    pos = cell_positions(grid, cells, centroids.y.to_numpy(), centroids.x.to_numpy())
+    keep = pos >= 0
+    frame = pd.DataFrame({
+        "cell_id": cells["cell_id"].to_numpy()[pos[keep]],
+        "year": prodes["year"].to_numpy()[keep].astype(np.int64),
+        "cleared_km2": prodes["area_km2"].to_numpy()[keep].astype(float),
+    })
+    return frame.groupby(["cell_id", "year"], as_index=False)["cleared_km2"].sum()
+
+
+@dataclass(frozen=True)
+class WeatherCube:
+    """Daily weather as arrays shaped (n_cells, n_days), aligned with `cells` and `dates`."""
+
+    dates: pd.DatetimeIndex
+    precip_mm: np.ndarray
+    tmax_c: np.ndarray
+    rhmin_pct: np.ndarray
+    wind_ms: np.ndarray
+    elevation_m: np.ndarray  # per cell
+
+
+WEATHER_VARIABLES = ("precip_mm", "tmax_c", "rhmin_pct", "wind_ms")
+
+
+def weather_cube(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> WeatherCube:
+    """Average the daily weather rows (stations or cell centres) into a cells × days cube.
+
+    Cells without a station get NaN. Dates span the first to the last day in the table.
+    """
+    dates_col = pd.to_datetime(weather["date"]).to_numpy().astype("datetime64[D]")
+    start, end = dates_col.min(), dates_col.max()
+    dates = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D")
+    n_cells, n_days = len(cells), len(dates)
+    pos = cell_positions(grid, cells, weather["lat"].to_numpy(), weather["lon"].to_numpy())
+    keep = pos >= 0
+    if not keep.any():
+        raise DataError("no weather row falls inside the region", file="weather/")
+    day = (dates_col[keep] - start).astype(np.int64)
+    flat = pos[keep] * n_days + day
+    count = np.bincount(flat, minlength=n_cells * n_days).astype(float)
+    arrays = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for var in WEATHER_VARIABLES:
+            values = weather[var].to_numpy(dtype=float)[keep]
+            ok = ~np.isnan(values)
+            total = np.bincount(flat[ok], weights=values[ok], minlength=n_cells * n_days)
+            n = np.bincount(flat[ok], minlength=n_cells * n_days)
+            arrays[var] = np.where(n > 0, total / np.maximum(n, 1), np.nan).reshape(n_cells, n_days)
+        if "elevation_m" in weather.columns:
+            elev = weather["elevation_m"].to_numpy(dtype=float)[keep]
+            ok = ~np.isnan(elev)
+            e_sum = np.bincount(pos[keep][ok], weights=elev[ok], minlength=n_cells)
+            e_n = np.bincount(pos[keep][ok], minlength=n_cells)
+            elevation = np.where(e_n > 0, e_sum / np.maximum(e_n, 1), 0.0)
+        else:
+            elevation = np.zeros(n_cells)
+    missing = np.isnan(arrays["precip_mm"]).all(axis=1).mean()
+    if missing > 0:
+        log.warning("%.1f%% of cells have no weather station; their weather features are NaN", 100 * missing)
+    del count
+    return WeatherCube(dates=dates, elevation_m=elevation, **arrays)
+
+
+def full_months(dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Month-start timestamps of the calendar months fully covered by `dates`."""
+    months = pd.date_range(dates[0].to_period("M").to_timestamp(), dates[-1], freq="MS")
+    return pd.DatetimeIndex([m for m in months
+                             if m >= dates[0] and (m + pd.offsets.MonthEnd(0)) <= dates[-1]])
+
+
+def month_bounds(dates: pd.DatetimeIndex, months: pd.DatetimeIndex) -> np.ndarray:
+    """Day index where each month starts, plus the end index of the last month."""
+    starts = dates.get_indexer(months)
+    end = dates.get_indexer([months[-1] + pd.offsets.MonthEnd(0)])[0] + 1
+    return np.append(starts, end)
+
+
+def monthly_reduce(daily: np.ndarray, bounds: np.ndarray, how: str) -> np.ndarray:
+    """Reduce a (cells, days) array over each month (NaN-aware): how in sum/mean/max/min/last."""
+    out = np.empty((daily.shape[0], len(bounds) - 1))
+    for i in range(len(bounds) - 1):
+        block = daily[:, bounds[i]:bounds[i + 1]]
+        with np.errstate(invalid="ignore"), _quiet_nan():
+            if how == "sum":
+                out[:, i] = np.where(np.isnan(block).all(axis=1), np.nan, np.nansum(block, axis=1))
+            elif how == "mean":
+                out[:, i] = np.nanmean(block, axis=1)
+            elif how == "max":
+                out[:, i] = np.nanmax(block, axis=1)
+            elif how == "min":
+                out[:, i] = np.nanmin(block, axis=1)
+            elif how == "last":
+                out[:, i] = block[:, -1]
+            else:
+                raise ValueError(f"unknown reduction {how!r}")
+    return out
+
+
+class _quiet_nan:
+    """Silence numpy's all-NaN slice warnings inside a block."""
+
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+def days_since_rain(precip: np.ndarray, threshold_mm: float = 1.0) -> np.ndarray:
+    """Consecutive days without rain ≥ `threshold_mm` up to each day (counting from the series start)."""
+    n_days = precip.shape[1]
+    day = np.arange(n_days)
+    rained = np.nan_to_num(precip, nan=0.0) >= threshold_mm
+    last = np.maximum.accumulate(np.where(rained, day, -1), axis=1)
+    return (day - last).astype(float)
+
+
+def prodes_year_of(month: pd.DatetimeIndex) -> np.ndarray:
+    """The PRODES year (1 Aug – 31 Jul) each timestamp falls in."""
+    return (month.year + (month.month >= 8)).to_numpy()
+
+
+def last_complete_prodes_year(month: pd.DatetimeIndex) -> np.ndarray:
+    """The latest PRODES year that ended before each month starts."""
+    return prodes_year_of(month) - 1
+
+
+def raw_folder(raw_dir: Path, name: str) -> Path:
+    return Path(raw_dir) / name

@@ -1,0 +1,187 @@
+"""Deforestation detection: grid cell × PRODES year (1 Aug – 31 Jul), labelled "cleared area in the
+cell that year above `threshold_km2`".
+
+Features come from the vegetation index within and before the year, the year's rain, distances,
+earlier clearing and land cover two calendar years back. None sees the label year's PRODES
+polygons: those only make the label.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geih.errors import DataError
+from geih.grid import Grid, distance_to_features_km, neighbour_pairs
+from geih.params import check_keys, number
+from geih.sources.folder import load_folder
+from geih.tasks import common
+
+log = logging.getLogger(__name__)
+
+PREPARE_KEYS = {"grid_resolution_deg", "threshold_km2"}
+VI_FEATURES = ["ndvi_mean", "ndvi_min", "ndvi_amplitude", "ndvi_slope", "ndvi_drop_vs_last_year",
+               "evi_mean", "evi_min", "evi_drop_vs_last_year", "ndvi_mean_prev_year"]
+FEATURES = (["lat", "lon", "dist_road_km", "dist_settlement_km", "dist_prior_clearing_km",
+             "cleared_frac_before", "cleared_km2_prev_year", "neighbour_cleared_km2_prev_year",
+             "precip_year_mm", "precip_dry_season_mm"] + VI_FEATURES
+            + ["lc_forest", "lc_pasture", "lc_agriculture", "lc_savanna"])
+ID_COLUMNS = ["cell_id", "year", "state", "cleared_km2"]
+BASELINE_COLUMN = "neighbour_cleared_km2_prev_year"
+
+
+def check_prepare_params(p: dict[str, Any]) -> None:
+    """Validate the `prepare.deforestation` group before any work starts."""
+    check_keys(p, PREPARE_KEYS, "prepare.deforestation")
+    number(p, "grid_resolution_deg", "prepare.deforestation", low=0.05, high=5.0)
+    number(p, "threshold_km2", "prepare.deforestation", low=0.0)
+
+
+def prodes_years_covered(dates: pd.DatetimeIndex) -> list[int]:
+    """PRODES years (Aug Y−1 – Jul Y) fully inside the daily `dates`."""
+    first = dates[0].year + (1 if dates[0] > pd.Timestamp(dates[0].year - 1, 8, 1) else 0)
+    years = [y for y in range(first, dates[-1].year + 1)
+             if pd.Timestamp(y - 1, 8, 1) >= dates[0] and pd.Timestamp(y, 7, 31) <= dates[-1]]
+    return years
+
+
+def vegetation_stats(grid: Grid, cells: pd.DataFrame, vi: pd.DataFrame, years: list[int]) -> pd.DataFrame:
+    """NDVI/EVI statistics per cell and PRODES year: mean, min, amplitude, slope, drop vs the year
+    before (same season), and last year's mean."""
+    pos = common.cell_positions(grid, cells, vi["lat"].to_numpy(), vi["lon"].to_numpy())
+    frame = pd.DataFrame({"pos": pos, "date": pd.to_datetime(vi["date"]),
+                          "ndvi": vi["ndvi"].to_numpy(float), "evi": vi["evi"].to_numpy(float)})
+    frame = frame[frame["pos"] >= 0]
+    frame["year"] = common.prodes_year_of(pd.DatetimeIndex(frame["date"]))
+    frame["t"] = (frame["date"] - pd.to_datetime(frame["year"] - 1, format="%Y")).dt.days / 365.25
+    cell_year = frame.groupby(["pos", "year"])
+    stats = cell_year.agg(ndvi_mean=("ndvi", "mean"), ndvi_min=("ndvi", "min"), ndvi_max=("ndvi", "max"),
+                          evi_mean=("evi", "mean"), evi_min=("evi", "min"))
+    stats["ndvi_amplitude"] = stats.pop("ndvi_max") - stats["ndvi_min"]
+    # Least-squares slope of NDVI against time within the year (per year⁻¹).
+    frame["tn"] = frame["t"] * frame["ndvi"]
+    frame["tt"] = frame["t"] ** 2
+    valid = frame.dropna(subset=["ndvi"])
+    s = valid.groupby(["pos", "year"]).agg(n=("t", "size"), st=("t", "sum"), sn=("ndvi", "sum"),
+                                           stn=("tn", "sum"), stt=("tt", "sum"))
+    denom = s["n"] * s["stt"] - s["st"] ** 2
+    stats["ndvi_slope"] = ((s["n"] * s["stn"] - s["st"] * s["sn"]) / denom.where(denom > 0)).reindex(stats.index)
+    stats = stats.reset_index()
+    prev = stats[["pos", "year", "ndvi_mean", "evi_mean"]].copy()
+    prev["year"] += 1
+    stats = stats.merge(prev.rename(columns={"ndvi_mean": "ndvi_mean_prev_year", "evi_mean": "_evi_prev"}),
+                        on=["pos", "year"], how="left")
+    stats["ndvi_drop_vs_last_year"] = stats["ndvi_mean_prev_year"] - stats["ndvi_mean"]
+    stats["evi_drop_vs_last_year"] = stats.pop("_evi_prev") - stats["evi_mean"]
+    stats = stats[stats["year"].isin(years)]
+    stats["cell_id"] = cells["cell_id"].to_numpy()[stats["pos"].to_numpy()]
+    return stats.drop(columns="pos")
+
+
+def yearly_precip(cube: common.WeatherCube, years: list[int]) -> pd.DataFrame:
+    """Rain per cell over each PRODES year and over its dry season (Jun–Sep of year Y−1… the Jun–Jul
+    tail and Aug–Sep head that fall in the year)."""
+    dates = cube.dates
+    py = common.prodes_year_of(dates)
+    dry = dates.month.isin([6, 7, 8, 9]).to_numpy()
+    rows = []
+    for year in years:
+        in_year = py == year
+        rows.append(pd.DataFrame({
+            "pos": np.arange(cube.precip_mm.shape[0]), "year": year,
+            "precip_year_mm": np.nansum(cube.precip_mm[:, in_year], axis=1),
+            "precip_dry_season_mm": np.nansum(cube.precip_mm[:, in_year & dry], axis=1),
+        }))
+    return pd.concat(rows, ignore_index=True)
+
+
+def prior_clearing_distance(cells: pd.DataFrame, prodes: pd.DataFrame, years: list[int]) -> pd.DataFrame:
+    """Distance (km) from each cell centre to the nearest PRODES polygon of an earlier year."""
+    rows = []
+    lat, lon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
+    for year in years:
+        earlier = prodes[prodes["year"] < year]
+        dist = distance_to_features_km(lat, lon, earlier.geometry.representative_point()) \
+            if len(earlier) else np.full(len(cells), np.inf)
+        rows.append(pd.DataFrame({"cell_id": cells["cell_id"].to_numpy(), "year": year,
+                                  "dist_prior_clearing_km": np.minimum(dist, 2000.0)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Build the cell × PRODES-year panel; returns (panel, report)."""
+    check_prepare_params(p)
+    raw_dir = Path(raw_dir)
+    grid = Grid(float(p["grid_resolution_deg"]))
+    boundary, _ = load_folder(raw_dir / "boundary", "boundary")
+    cells = common.region_cells(grid, boundary)
+    states, _ = load_folder(raw_dir / "states", "states")
+    cells["state"] = common.assign_states(cells, states).to_numpy()
+
+    weather, _ = load_folder(raw_dir / "weather", "weather")
+    cube = common.weather_cube(grid, cells, weather)
+    del weather
+    years = prodes_years_covered(cube.dates)
+    if len(years) < 2:
+        raise DataError(f"weather covers PRODES years {years}; deforestation needs at least two full "
+                        "PRODES years (1 Aug – 31 Jul)", file=str(raw_dir / "weather"))
+    prodes, prodes_reports = load_folder(raw_dir / "deforestation", "deforestation")
+    clearing = common.clearing_by_cell_year(grid, cells, prodes)
+    vi, _ = load_folder(raw_dir / "vegetation_index", "vegetation_index")
+    landcover, _ = load_folder(raw_dir / "landcover", "landcover")
+    roads, _ = load_folder(raw_dir / "roads", "roads")
+    settlements, _ = load_folder(raw_dir / "settlements", "settlements")
+
+    panel = pd.DataFrame({
+        "cell_id": np.repeat(cells["cell_id"].to_numpy(), len(years)),
+        "year": np.tile(np.asarray(years, dtype=np.int64), len(cells)),
+    })
+    static = cells[["cell_id", "lat", "lon", "state", "area_km2"]].join(common.distances_km(cells, roads, settlements))
+    panel = panel.merge(static, on="cell_id", how="left")
+    panel = panel.merge(clearing, on=["cell_id", "year"], how="left")
+    panel["cleared_km2"] = panel["cleared_km2"].fillna(0.0)
+    panel = add_clearing_history(panel, clearing, grid)
+    panel = panel.merge(prior_clearing_distance(cells, prodes, years), on=["cell_id", "year"], how="left")
+    precip = yearly_precip(cube, years)
+    precip["cell_id"] = cells["cell_id"].to_numpy()[precip.pop("pos").to_numpy()]
+    panel = panel.merge(precip, on=["cell_id", "year"], how="left")
+    panel = panel.merge(vegetation_stats(grid, cells, vi, years), on=["cell_id", "year"], how="left")
+    lc = common.landcover_fractions(grid, cells, landcover)
+    # Land cover of calendar year Y−2 ends before PRODES year Y starts (1 Aug Y−1).
+    panel["lc_year"] = np.clip(panel["year"] - 2, lc["year"].min(), lc["year"].max())
+    panel = panel.merge(lc.rename(columns={"year": "lc_year"}), on=["cell_id", "lc_year"], how="left")
+    panel = panel.drop(columns=["lc_year"]).sort_values(["cell_id", "year"], kind="stable").reset_index(drop=True)
+    panel["label"] = (panel["cleared_km2"] > float(p["threshold_km2"])).astype(np.int64)
+    report = {"cells": len(cells), "years": years, "rows": len(panel),
+              "prodes_polygons": int(sum(r.rows_kept for r in prodes_reports)),
+              "positive_rate": float(panel["label"].mean())}
+    return panel, report
+
+
+def add_clearing_history(panel: pd.DataFrame, clearing: pd.DataFrame, grid: Grid) -> pd.DataFrame:
+    """Clearing before the label year: the cell's fraction cleared, last year's km², and the
+    neighbours' km² last year."""
+    clr = clearing.sort_values(["cell_id", "year"])
+    hist = panel[["cell_id", "year"]].merge(clr.rename(columns={"year": "y2"}), on="cell_id", how="left")
+    before = hist[hist["y2"] < hist["year"]]
+    total = before.groupby(["cell_id", "year"])["cleared_km2"].sum().rename("_cleared_before")
+    prev = clr.assign(year=clr["year"] + 1).rename(columns={"cleared_km2": "cleared_km2_prev_year"})
+    panel = panel.merge(total.reset_index(), on=["cell_id", "year"], how="left")
+    panel = panel.merge(prev, on=["cell_id", "year"], how="left")
+    panel["cleared_km2_prev_year"] = panel["cleared_km2_prev_year"].fillna(0.0)
+    panel["cleared_frac_before"] = (panel.pop("_cleared_before").fillna(0.0) / panel["area_km2"]).clip(0, 1)
+    pairs = neighbour_pairs(grid, panel["cell_id"].unique())
+    nb = pairs.merge(prev.rename(columns={"cell_id": "neighbour_id"}), on="neighbour_id")
+    nb = nb.groupby(["cell_id", "year"])["cleared_km2_prev_year"].sum().rename("neighbour_cleared_km2_prev_year")
+    panel = panel.merge(nb.reset_index(), on=["cell_id", "year"], how="left")
+    panel["neighbour_cleared_km2_prev_year"] = panel["neighbour_cleared_km2_prev_year"].fillna(0.0)
+    return panel
+
+
+def featurize(panel: pd.DataFrame, grid_resolution_deg: float) -> pd.DataFrame:
+    """The panel already holds features computed from before/within the year; keep the columns."""
+    return panel[[*ID_COLUMNS, "label", *FEATURES]].reset_index(drop=True)

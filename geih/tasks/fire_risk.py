@@ -1,0 +1,247 @@
+"""Fire risk: grid cell × month panel, labelled "at least one hotspot in the cell next month".
+
+prepare → one row per cell and month with that month's observations (hotspot count, weather
+aggregates, INPE fire-risk index, land cover of the previous year, distances, past clearing) and
+the label of the following month. featurize → lags and neighbour counts from earlier months only.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geih import fire_index
+from geih.errors import DataError
+from geih.grid import Grid, neighbour_pairs
+from geih.params import check_keys, choice, number
+from geih.sources.folder import load_folder
+from geih.sources.hotspots import clip_to_region, dedup_hotspots
+from geih.tasks import common
+
+log = logging.getLogger(__name__)
+
+PREPARE_KEYS = {"grid_resolution_deg", "dedup", "reference_satellite"}
+WEATHER_FEATURES = ["precip_mm", "rainy_days", "days_without_rain", "max_dry_spell", "tmax_mean",
+                    "tmax_max", "rhmin_mean", "rhmin_min", "wind_mean", "inpe_risk_mean", "inpe_risk_max"]
+STATIC_FEATURES = ["lat", "lon", "dist_road_km", "dist_settlement_km"]
+CLEARING_FEATURES = ["cleared_km2_last_year", "cleared_frac_total"]
+HISTORY_MONTHS = 12
+
+
+def check_prepare_params(p: dict[str, Any]) -> None:
+    """Validate the `prepare.fire_risk` group before any work starts."""
+    check_keys(p, PREPARE_KEYS, "prepare.fire_risk")
+    number(p, "grid_resolution_deg", "prepare.fire_risk", low=0.05, high=5.0)
+    choice(p, "dedup", "prepare.fire_risk", {"reference", "place_time"})
+
+
+def monthly_hotspot_counts(hotspots: pd.DataFrame, grid: Grid, cells: pd.DataFrame,
+                           months: pd.DatetimeIndex) -> np.ndarray:
+    """Hotspot counts as a (cells, months) array; detections outside the months are ignored."""
+    pos = common.cell_positions(grid, cells, hotspots["lat"].to_numpy(), hotspots["lon"].to_numpy())
+    month = hotspots["datetime"].dt.to_period("M").dt.to_timestamp()
+    m_idx = months.get_indexer(pd.DatetimeIndex(month))
+    keep = (pos >= 0) & (m_idx >= 0)
+    flat = pos[keep] * len(months) + m_idx[keep]
+    return np.bincount(flat, minlength=len(cells) * len(months)).reshape(len(cells), len(months))
+
+
+def monthly_weather(cube: common.WeatherCube, months: pd.DatetimeIndex,
+                    veg_class: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
+    """Monthly weather aggregates and INPE fire-risk index statistics, each (cells, months)."""
+    bounds = common.month_bounds(cube.dates, months)
+    dry = common.days_since_rain(cube.precip_mm)
+    rainy = (np.nan_to_num(cube.precip_mm) >= 1.0).astype(float)
+    risk = fire_index.fire_risk(cube.precip_mm, cube.tmax_c, cube.rhmin_pct, veg_class,
+                                lat=lat, elevation_m=cube.elevation_m)
+    return {
+        "precip_mm": common.monthly_reduce(cube.precip_mm, bounds, "sum"),
+        "rainy_days": common.monthly_reduce(rainy, bounds, "sum"),
+        "days_without_rain": common.monthly_reduce(dry, bounds, "last"),
+        "max_dry_spell": common.monthly_reduce(dry, bounds, "max"),
+        "tmax_mean": common.monthly_reduce(cube.tmax_c, bounds, "mean"),
+        "tmax_max": common.monthly_reduce(cube.tmax_c, bounds, "max"),
+        "rhmin_mean": common.monthly_reduce(cube.rhmin_pct, bounds, "mean"),
+        "rhmin_min": common.monthly_reduce(cube.rhmin_pct, bounds, "min"),
+        "wind_mean": common.monthly_reduce(cube.wind_ms, bounds, "mean"),
+        "inpe_risk_mean": common.monthly_reduce(risk, bounds, "mean"),
+        "inpe_risk_max": common.monthly_reduce(risk, bounds, "max"),
+    }
+
+
+def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Build the cell × month panel from a raw folder; returns (panel, cleaning report)."""
+    check_prepare_params(p)
+    raw_dir = Path(raw_dir)
+    grid = Grid(float(p["grid_resolution_deg"]))
+    boundary, _ = load_folder(raw_dir / "boundary", "boundary")
+    cells = common.region_cells(grid, boundary)
+    states, _ = load_folder(raw_dir / "states", "states")
+    cells["state"] = common.assign_states(cells, states).to_numpy()
+
+    weather, weather_reports = load_folder(raw_dir / "weather", "weather")
+    cube = common.weather_cube(grid, cells, weather)
+    del weather
+    months = common.full_months(cube.dates)
+    if len(months) < HISTORY_MONTHS + 2:
+        raise DataError(f"weather covers {len(months)} full months; fire risk needs at least "
+                        f"{HISTORY_MONTHS + 2}", file=str(raw_dir / "weather"))
+
+    hotspots, hot_reports = load_folder(raw_dir / "hotspots", "hotspots")
+    n_loaded = len(hotspots)
+    hotspots, n_outside = clip_to_region(hotspots, boundary.geometry.union_all())
+    hotspots, dedup_counts = dedup_hotspots(hotspots, p["dedup"], p["reference_satellite"])
+    counts = monthly_hotspot_counts(hotspots, grid, cells, months)
+
+    landcover, _ = load_folder(raw_dir / "landcover", "landcover")
+    lc_years = np.sort(landcover["year"].unique())
+    veg_class = fire_index.vegetation_class_from_mapbiomas(
+        common.dominant_class(grid, cells, landcover, int(lc_years[0])))
+    lc = common.landcover_fractions(grid, cells, landcover)
+
+    roads, _ = load_folder(raw_dir / "roads", "roads")
+    settlements, _ = load_folder(raw_dir / "settlements", "settlements")
+    dist = common.distances_km(cells, roads, settlements)
+    prodes, _ = load_folder(raw_dir / "deforestation", "deforestation")
+    clearing = common.clearing_by_cell_year(grid, cells, prodes)
+
+    wx = monthly_weather(cube, months, veg_class, cells["lat"].to_numpy())
+    panel = assemble_panel(cells, months, counts, wx, lc, dist, clearing)
+    report = {
+        "hotspots_loaded": n_loaded, "hotspots_outside_region": n_outside,
+        "hotspots_after_dedup": len(hotspots), **{f"dedup_{k}": v for k, v in dedup_counts.items()},
+        "hotspot_files": len(hot_reports), "weather_files": len(weather_reports),
+        "cleaning": _sum_counts(hot_reports + weather_reports),
+        "cells": len(cells), "months": len(months), "rows": len(panel),
+        "positive_rate": float(panel["label"].mean()),
+    }
+    return panel, report
+
+
+def _sum_counts(reports: list) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for r in reports:
+        for key, value in r.counts.items():
+            total[key] = total.get(key, 0) + int(value)
+    return dict(sorted(total.items()))
+
+
+def assemble_panel(cells: pd.DataFrame, months: pd.DatetimeIndex, counts: np.ndarray,
+                   wx: dict[str, np.ndarray], lc: pd.DataFrame, dist: pd.DataFrame,
+                   clearing: pd.DataFrame) -> pd.DataFrame:
+    """Long cell × month frame for all months but the last (whose label month is unseen)."""
+    n_cells, n_months = counts.shape
+    use = slice(0, n_months - 1)
+    rows = n_cells * (n_months - 1)
+    panel = pd.DataFrame({
+        "cell_id": np.repeat(cells["cell_id"].to_numpy(), n_months - 1),
+        "month": np.tile(months[use].to_numpy(), n_cells),
+        "state": np.repeat(cells["state"].to_numpy(), n_months - 1),
+    })
+    for col in ("lat", "lon"):
+        panel[col] = np.repeat(cells[col].to_numpy(), n_months - 1)
+    for col in dist.columns:
+        panel[col] = np.repeat(dist[col].to_numpy(), n_months - 1)
+    panel["n_hotspots"] = counts[:, use].reshape(rows)
+    for name, arr in wx.items():
+        panel[name] = arr[:, use].reshape(rows)
+
+    # Land cover of the previous calendar year (the first map for the first year).
+    lc_year = np.clip(panel["month"].dt.year.to_numpy() - 1, lc["year"].min(), lc["year"].max())
+    panel["lc_year"] = lc_year
+    panel = panel.merge(lc.rename(columns={"year": "lc_year"}), on=["cell_id", "lc_year"], how="left")
+    panel = panel.drop(columns="lc_year")
+
+    # Clearing in the last PRODES year that ended before the month, and the total to then.
+    last_year = common.last_complete_prodes_year(pd.DatetimeIndex(panel["month"]))
+    panel["_py"] = last_year
+    area = dict(zip(cells["cell_id"], cells["area_km2"]))
+    clr = clearing.sort_values(["cell_id", "year"]).copy()
+    clr["cum_km2"] = clr.groupby("cell_id")["cleared_km2"].cumsum()
+    last = clr.rename(columns={"year": "_py", "cleared_km2": "cleared_km2_last_year"})
+    panel = panel.merge(last[["cell_id", "_py", "cleared_km2_last_year"]], on=["cell_id", "_py"], how="left")
+    panel["cleared_km2_last_year"] = panel["cleared_km2_last_year"].fillna(0.0)
+    panel = pd.merge_asof(panel.sort_values("_py"), clr[["cell_id", "year", "cum_km2"]].sort_values("year"),
+                          left_on="_py", right_on="year", by="cell_id", direction="backward")
+    panel["cleared_frac_total"] = (panel["cum_km2"].fillna(0.0) / panel["cell_id"].map(area)).clip(0, 1)
+    panel = panel.drop(columns=["_py", "year", "cum_km2"])
+
+    panel = panel.sort_values(["cell_id", "month"], kind="stable").reset_index(drop=True)
+    panel["label_month"] = panel["month"] + pd.offsets.MonthBegin(1)
+    panel["n_hotspots_label_month"] = counts[:, 1:].reshape(rows)
+    panel["label"] = (panel["n_hotspots_label_month"] > 0).astype(np.int64)
+    return panel
+
+
+def featurize(panel: pd.DataFrame, grid_resolution_deg: float) -> pd.DataFrame:
+    """Model features for each panel row from that month and earlier months only.
+
+    Drops the first HISTORY_MONTHS − 1 months of each cell, which lack a full year of history.
+    """
+    panel = panel.sort_values(["cell_id", "month"], kind="stable").reset_index(drop=True)
+    months = pd.DatetimeIndex(np.sort(panel["month"].unique()))
+    cell_ids = panel["cell_id"].unique()
+    n_cells, n_months = len(cell_ids), len(months)
+    if n_cells * n_months != len(panel):
+        raise DataError("the panel is not a complete cell × month grid", column="month")
+    hot = panel["n_hotspots"].to_numpy().reshape(n_cells, n_months).astype(float)
+    grid = Grid(grid_resolution_deg)
+    pairs = neighbour_pairs(grid, cell_ids)
+    nb = _neighbour_array_sum(hot, cell_ids, pairs)
+
+    feats = pd.DataFrame(index=panel.index)
+    feats["hotspots_m0"] = hot.reshape(-1)
+    feats["hotspots_m1"] = _shift(hot, 1).reshape(-1)
+    feats["hotspots_m2"] = _shift(hot, 2).reshape(-1)
+    feats["hotspots_12m"] = _rolling_sum(hot, HISTORY_MONTHS).reshape(-1)
+    feats["fire_months_12m"] = _rolling_sum((hot > 0).astype(float), HISTORY_MONTHS).reshape(-1)
+    feats["hotspots_same_month_last_year"] = _shift(hot, HISTORY_MONTHS - 1).reshape(-1)
+    feats["neighbour_hotspots_m0"] = nb.reshape(-1)
+    feats["neighbour_hotspots_12m"] = _rolling_sum(nb, HISTORY_MONTHS).reshape(-1)
+    precip = panel["precip_mm"].to_numpy().reshape(n_cells, n_months)
+    feats["precip_mm_m1"] = _shift(precip, 1).reshape(-1)
+    feats["precip_mm_3m"] = _rolling_sum(precip, 3).reshape(-1)
+    label_month = panel["label_month"].dt.month.to_numpy()
+    feats["label_month_sin"] = np.sin(2 * np.pi * label_month / 12)
+    feats["label_month_cos"] = np.cos(2 * np.pi * label_month / 12)
+    base_cols = STATIC_FEATURES + WEATHER_FEATURES + common.LANDCOVER_FEATURES + CLEARING_FEATURES
+    out = pd.concat([panel[["cell_id", "month", "label_month", "state", "n_hotspots_label_month", "label"]],
+                     panel[base_cols], feats], axis=1)
+    month_idx = np.tile(np.arange(n_months), n_cells)
+    return out[month_idx >= HISTORY_MONTHS - 1].reset_index(drop=True)
+
+
+FEATURES = (STATIC_FEATURES + WEATHER_FEATURES + common.LANDCOVER_FEATURES + CLEARING_FEATURES + [
+    "hotspots_m0", "hotspots_m1", "hotspots_m2", "hotspots_12m", "fire_months_12m",
+    "hotspots_same_month_last_year", "neighbour_hotspots_m0", "neighbour_hotspots_12m",
+    "precip_mm_m1", "precip_mm_3m", "label_month_sin", "label_month_cos"])
+ID_COLUMNS = ["cell_id", "month", "label_month", "state", "n_hotspots_label_month"]
+BASELINE_COLUMN = "inpe_risk_max"
+
+
+def _shift(arr: np.ndarray, k: int) -> np.ndarray:
+    out = np.full_like(arr, np.nan, dtype=float)
+    out[:, k:] = arr[:, :-k]
+    return out
+
+
+def _rolling_sum(arr: np.ndarray, window: int) -> np.ndarray:
+    """Sum over the last `window` months including the current one (partial at the start)."""
+    csum = np.nancumsum(arr, axis=1)
+    out = csum.copy()
+    out[:, window:] = csum[:, window:] - csum[:, :-window]
+    return out
+
+
+def _neighbour_array_sum(arr: np.ndarray, cell_ids: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
+    """Sum of each cell's 8-neighbours' rows of `arr` (cells aligned with `cell_ids`)."""
+    index = pd.Index(cell_ids)
+    src = index.get_indexer(pairs["neighbour_id"].to_numpy())
+    dst = index.get_indexer(pairs["cell_id"].to_numpy())
+    out = np.zeros_like(arr)
+    np.add.at(out, dst, arr[src])
+    return out

@@ -1,0 +1,49 @@
+"""Stage package@<task>: a deployable bundle folder (model, model_info.json, predict.py)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+from geih import io, tracking
+from geih.bundle import build_bundle, model_info
+from geih.models import resolve_train_params
+from geih.params import group, load_params
+from geih.stage import run_main
+from geih.tasks import TASKS
+from geih.training import load_schema, pip_requirements
+
+log = logging.getLogger("geih.stages.package")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--task", required=True)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--model", required=True, type=Path)
+    ap.add_argument("--registry", required=True, type=Path)
+    ap.add_argument("--metrics", required=True, type=Path)
+    ap.add_argument("--features", required=True, type=Path)
+    ap.add_argument("--out", required=True, type=Path, help="bundle folder")
+    args = ap.parse_args(argv)
+    params = load_params(args.params)
+    model_name, hp = resolve_train_params(group(params, "train"), args.task, list(TASKS))
+    threshold = float(group(params, "evaluate")["threshold"])
+    registry = io.read_json(args.registry)
+    metrics = io.read_json(args.metrics)
+    features = load_schema(args.features)["features"]
+    created = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    info = model_info(args.task, registry, {"model": model_name, **hp}, metrics, features, threshold, created)
+    with tracking.stage_run("package", args.task, None, data_deps=[args.model, args.registry]):
+        build_bundle(args.out, args.model, info, pip_requirements(model_name))
+        import mlflow
+
+        mlflow.log_dict(info, "model_info.json")
+    log.info("package@%s: bundle %s (model %s v%s)", args.task, args.out, registry["name"], registry["version"])
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
