@@ -232,7 +232,7 @@ def days_since_rain(precip: np.ndarray, threshold_mm: float = 1.0) -> np.ndarray
 
 def prodes_year_of(month: pd.DatetimeIndex) -> np.ndarray:
     """The PRODES year (1 Aug – 31 Jul) each timestamp falls in."""
-    return (month.year + (month.month >= 8)).to_numpy()
+    return np.asarray(month.year + (month.month >= 8), dtype=np.int64)
 
 
 def last_complete_prodes_year(month: pd.DatetimeIndex) -> np.ndarray:

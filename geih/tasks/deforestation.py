@@ -87,7 +87,7 @@ def yearly_precip(cube: common.WeatherCube, years: list[int]) -> pd.DataFrame:
     tail and Aug–Sep head that fall in the year)."""
     dates = cube.dates
     py = common.prodes_year_of(dates)
-    dry = dates.month.isin([6, 7, 8, 9]).to_numpy()
+    dry = np.asarray(dates.month.isin([6, 7, 8, 9]))
     rows = []
     for year in years:
         in_year = py == year

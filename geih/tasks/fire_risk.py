@@ -158,23 +158,32 @@ def assemble_panel(cells: pd.DataFrame, months: pd.DatetimeIndex, counts: np.nda
 
     # Clearing in the last PRODES year that ended before the month, and the total to then.
     last_year = common.last_complete_prodes_year(pd.DatetimeIndex(panel["month"]))
-    panel["_py"] = last_year
-    area = dict(zip(cells["cell_id"], cells["area_km2"]))
-    clr = clearing.sort_values(["cell_id", "year"]).copy()
-    clr["cum_km2"] = clr.groupby("cell_id")["cleared_km2"].cumsum()
-    last = clr.rename(columns={"year": "_py", "cleared_km2": "cleared_km2_last_year"})
-    panel = panel.merge(last[["cell_id", "_py", "cleared_km2_last_year"]], on=["cell_id", "_py"], how="left")
-    panel["cleared_km2_last_year"] = panel["cleared_km2_last_year"].fillna(0.0)
-    panel = pd.merge_asof(panel.sort_values("_py"), clr[["cell_id", "year", "cum_km2"]].sort_values("year"),
-                          left_on="_py", right_on="year", by="cell_id", direction="backward")
-    panel["cleared_frac_total"] = (panel["cum_km2"].fillna(0.0) / panel["cell_id"].map(area)).clip(0, 1)
-    panel = panel.drop(columns=["_py", "year", "cum_km2"])
+    last_km2, total_km2 = clearing_lookup(cells, clearing, panel["cell_id"].to_numpy(), last_year)
+    panel["cleared_km2_last_year"] = last_km2
+    area = panel["cell_id"].map(dict(zip(cells["cell_id"], cells["area_km2"]))).to_numpy()
+    panel["cleared_frac_total"] = np.clip(total_km2 / area, 0, 1)
 
     panel = panel.sort_values(["cell_id", "month"], kind="stable").reset_index(drop=True)
     panel["label_month"] = panel["month"] + pd.offsets.MonthBegin(1)
     panel["n_hotspots_label_month"] = counts[:, 1:].reshape(rows)
     panel["label"] = (panel["n_hotspots_label_month"] > 0).astype(np.int64)
     return panel
+
+
+def clearing_lookup(cells: pd.DataFrame, clearing: pd.DataFrame, cell_id: np.ndarray,
+                    year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cleared km² of each (cell, PRODES year) and the cell's total cleared up to that year."""
+    if clearing.empty:
+        return np.zeros(len(cell_id)), np.zeros(len(cell_id))
+    y0 = int(min(clearing["year"].min(), year.min()))
+    n_years = int(max(clearing["year"].max(), year.max())) - y0 + 1
+    index = pd.Index(cells["cell_id"])
+    table = np.zeros((len(cells), n_years))
+    np.add.at(table, (index.get_indexer(clearing["cell_id"].to_numpy()), clearing["year"].to_numpy() - y0),
+              clearing["cleared_km2"].to_numpy())
+    cum = table.cumsum(axis=1)
+    rows, cols = index.get_indexer(cell_id), np.asarray(year) - y0
+    return table[rows, cols], cum[rows, cols]
 
 
 def featurize(panel: pd.DataFrame, grid_resolution_deg: float) -> pd.DataFrame:

@@ -1,0 +1,73 @@
+"""A whole `dvc repro` at a tiny scale in a temporary git copy of the working tree (once per session)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = {
+    "acquire": {"grid_resolution_deg": 1.5, "years": 3, "subcells": 3},
+    "prepare": {"fire_risk": {"grid_resolution_deg": 1.5}, "deforestation": {"grid_resolution_deg": 1.5}},
+    "train": {"n_estimators": 30},
+    "evaluate": {"permutation_repeats": 1},
+}
+
+
+def pipeline_env(root: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING", "DVC_"))}
+    env.update({"DVC_NO_ANALYTICS": "1", "MLFLOW_DISABLE_TELEMETRY": "true", "PYTHONHASHSEED": "0",
+                "GEIH_PIPELINE_RUN": "pytest", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
+                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+    return env
+
+
+def run(cmd: list[str], root: Path, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=root, env=pipeline_env(root), capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def deep_update(base: dict, override: dict) -> dict:
+    for key, value in override.items():
+        if isinstance(value, dict):
+            deep_update(base.setdefault(key, {}), value)
+        else:
+            base[key] = value
+    return base
+
+
+def copy_worktree(dest: Path) -> None:
+    """Tracked and untracked-but-not-ignored files of the repo, without DVC outputs or the lock."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,
+                            text=True, check=True).stdout.split("\n")
+    for rel in filter(None, listed):
+        src = REPO / rel
+        if not src.is_file() or rel == "dvc.lock" or rel.startswith(("metrics/", "plots/", "models/")):
+            continue
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest / rel)
+
+
+@pytest.fixture(scope="session")
+def tiny_repo(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("pipeline") / "repo"
+    root.mkdir()
+    copy_worktree(root)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    (root / "params.yaml").write_text(yaml.safe_dump(deep_update(params, TINY), sort_keys=False))
+    run(["git", "init", "-q", "-b", "main"], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-qm", "tiny"], root)
+    run([sys.executable, "-m", "geih.cli", "tracking", "init"], root)
+    result = run(["dvc", "repro"], root)
+    (root / "repro.log").write_text(result.stdout + result.stderr)
+    return root

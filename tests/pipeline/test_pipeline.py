@@ -1,0 +1,110 @@
+"""The whole pipeline at a tiny scale: outputs, metrics sanity, MLflow runs, registry, bundle,
+determinism of re-runs, experiments that skip upstream stages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.pipeline.conftest import run
+
+TASKS = ("fire_risk", "deforestation")
+STAGES = ("prepare", "featurize", "train", "evaluate", "register", "package")
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_outputs_and_metrics(tiny_repo: Path, task: str):
+    m = json.loads((tiny_repo / "metrics" / task / "evaluate.json").read_text())
+    for key in ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "brier", "n_train", "n_test",
+                "positive_rate", "oracle_roc_auc", "random_split_roc_auc"):
+        assert key in m, key
+    assert 0.5 < m["roc_auc"] <= 1.0
+    assert 0.0 < m["positive_rate"] < 1.0 and m["n_test"] > 0 and m["n_train"] > m["n_test"] / 4
+    assert m["oracle_roc_auc"] is not None and 0.5 < m["oracle_roc_auc"] <= 1.0
+    for name in ("roc.csv", "pr.csv", "confusion.csv", "calibration.csv", "by_period.csv", "map_last.png"):
+        assert (tiny_repo / "plots" / task / name).stat().st_size > 0, name
+    roc = pd.read_csv(tiny_repo / "plots" / task / "roc.csv")
+    assert roc["fpr"].is_monotonic_increasing and roc["tpr"].iloc[-1] == 1.0
+    conf = pd.read_csv(tiny_repo / "plots" / task / "confusion.csv")
+    assert len(conf) == m["n_test"]
+
+
+def test_world_plots_exist(tiny_repo: Path):
+    pngs = sorted(p.name for p in (tiny_repo / "plots" / "world").glob("*.png"))
+    assert {"landcover.png", "roads_settlements.png", "hotspot_density.png", "dryness_dry_season.png"} <= set(pngs)
+
+
+def test_dvc_status_clean_after_repro(tiny_repo: Path):
+    out = run(["dvc", "status"], tiny_repo).stdout
+    assert "up to date" in out, out
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_registry_and_mlflow_runs(tiny_repo: Path, task: str):
+    reg = json.loads((tiny_repo / "models" / task / "registry.json").read_text())
+    assert reg["name"] == {"fire_risk": "geih-fire-risk", "deforestation": "geih-deforestation"}[task]
+    assert reg["alias"] == "champion" and str(reg["version"]) == "1"
+    code = f"""
+import json, mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri("sqlite:///{tiny_repo}/mlflow/mlflow.db")
+c = MlflowClient()
+exp = c.get_experiment_by_name("geih-{task}")
+runs = c.search_runs([exp.experiment_id])
+print(json.dumps({{"stages": sorted(r.data.tags["geih.stage"] for r in runs),
+                   "commit": [r.data.tags["git.commit"] for r in runs][0],
+                   "pipeline": sorted(set(r.data.tags["geih.pipeline_run"] for r in runs)),
+                   "artifact_location": exp.artifact_location,
+                   "champion": c.get_model_version_by_alias("{reg['name']}", "champion").version}}))
+"""
+    info = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert info["stages"] == sorted(STAGES)
+    assert len(info["commit"]) == 40 and info["pipeline"] == ["pytest"]
+    assert info["artifact_location"].startswith(f"file://{tiny_repo}/mlflow/artifacts")
+    assert info["champion"] == "1"
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_bundle_predicts_like_the_model(tiny_repo: Path, task: str):
+    bundle = tiny_repo / "models" / task / "bundle"
+    info = json.loads((bundle / "model_info.json").read_text())
+    assert {"name", "version", "run_id", "params", "metrics", "features", "created"} <= set(info)
+    test = pd.read_parquet(tiny_repo / "data" / "features" / task / "test.parquet").head(20)
+    records = json.loads(test[info["features"]].to_json(orient="records"))
+    (tiny_repo / "input.json").write_text(json.dumps(records))
+    out = subprocess.run([sys.executable, str(bundle / "predict.py"), str(tiny_repo / "input.json")],
+                         capture_output=True, text=True, check=True, cwd="/")
+    preds = json.loads(out.stdout)
+    expected = pd.read_parquet(tiny_repo / "data" / "predictions" / task / "test_predictions.parquet").head(20)
+    assert len(preds) == 20
+    np.testing.assert_allclose([p["probability"] for p in preds], expected["probability"], atol=1e-6)
+    assert [p["risk_level"] for p in preds] == list(expected["risk_level"])
+    bad = subprocess.run([sys.executable, str(bundle / "predict.py")], input='[{"lat": 1}]',
+                         capture_output=True, text=True, cwd="/")
+    assert bad.returncode == 2 and "record 0: missing feature" in bad.stderr
+
+
+def test_rerun_reproduces_hashes(tiny_repo: Path):
+    before = {p: p.read_bytes() for p in [tiny_repo / "metrics" / "deforestation" / "evaluate.json"]}
+    lock_before = (tiny_repo / "dvc.lock").read_text()
+    run(["dvc", "repro", "-f", "-s", "train@deforestation", "evaluate@deforestation"], tiny_repo)
+    for path, content in before.items():
+        assert path.read_bytes() == content
+    assert (tiny_repo / "dvc.lock").read_text() == lock_before
+
+
+def test_experiment_skips_upstream_stages(tiny_repo: Path):
+    result = run(["dvc", "exp", "run", "-n", "more-trees", "-S", "train.n_estimators=40"], tiny_repo)
+    text = result.stdout + result.stderr
+    for stage in ("acquire", "prepare@fire_risk", "featurize@fire_risk"):
+        assert f"Stage '{stage}' didn't change, skipping" in text, text[-3000:]
+    assert "Running stage 'train@fire_risk'" in text
+    show = json.loads(run(["dvc", "exp", "show", "--json"], tiny_repo).stdout)
+    names = json.dumps(show)
+    assert "more-trees" in names and "n_estimators" in names
