@@ -35,12 +35,10 @@ class Grid:
 
     def cell_of(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Cell id of each point; -1 for points outside the bounding box."""
-        lat = np.asarray(lat, dtype=float)
-        lon = np.asarray(lon, dtype=float)
-        col = np.floor((lon - LON_MIN) / self.resolution).astype(np.int64)
-        row = np.floor((LAT_MAX - lat) / self.resolution).astype(np.int64)
+        with np.errstate(invalid="ignore"):  # NaN → a huge negative index → outside
+            col = np.floor((np.asarray(lon, dtype=float) - LON_MIN) / self.resolution).astype(np.int64)
+            row = np.floor((LAT_MAX - np.asarray(lat, dtype=float)) / self.resolution).astype(np.int64)
         inside = (col >= 0) & (col < self.ncols) & (row >= 0) & (row < self.nrows)
-        inside &= np.isfinite(lat) & np.isfinite(lon)
         return np.where(inside, row * self.ncols + col, -1)
 
     def row_col(self, cell_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -120,6 +120,8 @@ def evaluate(model: Any, train: pd.DataFrame, test: pd.DataFrame, schema: dict[s
     metrics.update(ev.ranking_scores(y, oracle, "oracle"))
     if truth is not None:
         metrics["oracle_brier"] = float(np.nanmean((oracle - y) ** 2))
+    metrics[f"lift_over_{baseline_name}_roc_auc"] = metrics["roc_auc"] - metrics[f"baseline_{baseline_name}_roc_auc"]
+    metrics["oracle_gap_roc_auc"] = metrics["oracle_roc_auc"] - metrics["roc_auc"]
     if p["random_split"]:
         both = pd.concat([train, test], ignore_index=True)
         metrics["random_split_roc_auc"] = random_split_auc(model, both, features, seed)

@@ -7,3 +7,20 @@ import os
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("PYTHONHASHSEED", "0")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_world(tmp_path_factory) -> Path:
+    """A small synthetic world (1.5° grid, 3 years) generated once; returns its raw folder."""
+    from geih.synthetic import WorldConfig, generate_world
+
+    root = tmp_path_factory.mktemp("world")
+    config = WorldConfig.from_params({"grid_resolution_deg": 1.5, "years": 3, "subcells": 3})
+    generate_world(config, root / "raw", root / "truth", root / "plots")
+    return root / "raw"

@@ -64,9 +64,9 @@ def distances_km(cells: pd.DataFrame, roads: "pd.DataFrame", settlements: "pd.Da
 
 def cell_positions(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Row position in `cells` of each point's cell; -1 outside the region."""
-    ids = grid.cell_of(lat, lon)
-    pos = pd.Index(cells["cell_id"]).get_indexer(ids)
-    return np.where(ids < 0, -1, pos)
+    lookup = np.full(grid.nrows * grid.ncols + 1, -1, dtype=np.int64)  # last slot: outside (-1)
+    lookup[cells["cell_id"].to_numpy()] = np.arange(len(cells))
+    return lookup[grid.cell_of(lat, lon)]
 
 
 def landcover_fractions(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame) -> pd.DataFrame:
@@ -148,27 +148,32 @@ def weather_cube(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> Weat
         raise DataError("no weather row falls inside the region", file="weather/")
     day = (dates_col[keep] - start).astype(np.int64)
     flat = pos[keep] * n_days + day
-    count = np.bincount(flat, minlength=n_cells * n_days).astype(float)
+    size = n_cells * n_days
+    count = np.bincount(flat, minlength=size)
+    unique = count.max() <= 1  # one station per cell (the synthetic world): place values directly
     arrays = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for var in WEATHER_VARIABLES:
             values = weather[var].to_numpy(dtype=float)[keep]
-            ok = ~np.isnan(values)
-            total = np.bincount(flat[ok], weights=values[ok], minlength=n_cells * n_days)
-            n = np.bincount(flat[ok], minlength=n_cells * n_days)
-            arrays[var] = np.where(n > 0, total / np.maximum(n, 1), np.nan).reshape(n_cells, n_days)
+            if unique:
+                cube = np.full(size, np.nan)
+                cube[flat] = values
+            else:
+                ok = ~np.isnan(values)
+                total = np.bincount(flat[ok], weights=values[ok], minlength=size)
+                n = np.bincount(flat[ok], minlength=size)
+                cube = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+            arrays[var] = cube.reshape(n_cells, n_days)
+        elevation = np.zeros(n_cells)
         if "elevation_m" in weather.columns:
             elev = weather["elevation_m"].to_numpy(dtype=float)[keep]
             ok = ~np.isnan(elev)
             e_sum = np.bincount(pos[keep][ok], weights=elev[ok], minlength=n_cells)
             e_n = np.bincount(pos[keep][ok], minlength=n_cells)
             elevation = np.where(e_n > 0, e_sum / np.maximum(e_n, 1), 0.0)
-        else:
-            elevation = np.zeros(n_cells)
     missing = np.isnan(arrays["precip_mm"]).all(axis=1).mean()
     if missing > 0:
         log.warning("%.1f%% of cells have no weather station; their weather features are NaN", 100 * missing)
-    del count
     return WeatherCube(dates=dates, elevation_m=elevation, **arrays)
 
 

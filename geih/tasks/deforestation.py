@@ -57,7 +57,9 @@ def vegetation_stats(grid: Grid, cells: pd.DataFrame, vi: pd.DataFrame, years: l
                           "ndvi": vi["ndvi"].to_numpy(float), "evi": vi["evi"].to_numpy(float)})
     frame = frame[frame["pos"] >= 0]
     frame["year"] = common.prodes_year_of(pd.DatetimeIndex(frame["date"]))
-    frame["t"] = (frame["date"] - pd.to_datetime(frame["year"] - 1, format="%Y")).dt.days / 365.25
+    # Time in years from each PRODES year's start (1 Aug Y−1): the slope's unit is NDVI per year.
+    year_start = pd.to_datetime(pd.DataFrame({"year": frame["year"] - 1, "month": 8, "day": 1}))
+    frame["t"] = (frame["date"] - year_start).dt.days / 365.25
     cell_year = frame.groupby(["pos", "year"])
     stats = cell_year.agg(ndvi_mean=("ndvi", "mean"), ndvi_min=("ndvi", "min"), ndvi_max=("ndvi", "max"),
                           evi_mean=("evi", "mean"), evi_min=("evi", "min"))
