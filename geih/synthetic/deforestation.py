@@ -18,12 +18,11 @@ from scipy import ndimage, special
 from tqdm import tqdm
 
 from geih.grid import LAT_MAX, LON_MIN, Grid
-from geih.synthetic.config import WorldConfig
+from geih.synthetic.config import DeforestationCoefficients, WorldConfig
 from geih.synthetic.landcover import FOREST, PixelGrid
 
 MIN_POLYGON_KM2 = 0.07  # a little above PRODES' 6.25 ha minimum mapping unit
 EVENT_MIN_KM2 = 1.05  # events clear at least this (the truth threshold is 1 km²)
-REFERENCE_CELL_KM2 = (111.32 * 0.5) ** 2  # the coefficients are tuned for 0.5° cells
 SLOT_DEG = 0.0125  # target side of a placement slot inside a pixel
 # Share of a PRODES year's clearings (image dates) per month, August .. July.
 PRODES_MONTH_WEIGHTS = np.array([0.14, 0.12, 0.07, 0.04, 0.03, 0.03, 0.03, 0.04, 0.07, 0.11, 0.14, 0.18])
@@ -106,6 +105,13 @@ def _image_dates(year: int, n: int, rng: np.random.Generator) -> list[pd.Timesta
     return out
 
 
+def _clearing_logit(coef: DeforestationCoefficients, road: np.ndarray, nb: np.ndarray, hist: np.ndarray,
+                    frac: np.ndarray, cell_effect: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Logit of the event probability from its drivers (see DeforestationCoefficients)."""
+    return (coef.intercept + coef.road * road + coef.neighbours * nb + coef.history * np.log1p(hist)
+            + coef.forest * np.log(frac + 0.02) + coef.frontier * 4 * frac * (1 - frac) + cell_effect + noise)
+
+
 def simulate_clearing(grid: Grid, cells: pd.DataFrame, pix: PixelGrid, base: np.ndarray, config: WorldConfig,
                       rng: np.random.Generator, progress: bool = False) -> Clearing:
     """Run the clearing model over the burn-in and PRODES years."""
@@ -122,19 +128,15 @@ def simulate_clearing(grid: Grid, cells: pd.DataFrame, pix: PixelGrid, base: np.
     flip_year = np.zeros((n_cells, n_pix), dtype=np.int32)
     road = np.exp(-cells["road_km"].to_numpy() / coef.road_scale_km)
     cell_effect = rng.normal(0.0, coef.cell_effect_sd, n_cells)
-    log_area = np.log(cell_area / REFERENCE_CELL_KM2)  # bigger cells clear ≥ 1 km² more often
     prob = np.zeros((n_cells, len(years)))
     event = np.zeros((n_cells, len(years)), dtype=bool)
     cleared_year = np.zeros((n_cells, len(years)))
     records: list[tuple] = []
     for yi, year in enumerate(tqdm(years, desc="clearing (PRODES years)", disable=not progress, leave=False)):
         forest_km2 = (forest * np.maximum(pix_area[:, None] - cleared, 0.0)).sum(axis=1)
-        frac = forest_km2 / cell_area
         nb = _neighbour_fraction(grid, cells, event[:, yi - 1]) if yi > 0 else np.zeros(n_cells)
-        hist = cleared_year[:, max(0, yi - 3):yi].sum(axis=1)
-        eta = (coef.intercept + coef.road * road + coef.neighbours * nb + coef.history * np.log1p(hist)
-               + coef.forest * np.log(frac + 0.02) + coef.frontier * 4 * frac * (1 - frac)
-               + cell_effect + log_area + rng.normal(0.0, coef.noise_sd, n_cells))
+        eta = _clearing_logit(coef, road, nb, cleared_year[:, max(0, yi - 3):yi].sum(axis=1),
+                              forest_km2 / cell_area, cell_effect, rng.normal(0.0, coef.noise_sd, n_cells))
         free_cap = cap * ((~used).sum(axis=2) * forest).sum(axis=1)
         able = (forest_km2 >= 3.0) & (free_cap >= 6.0 * EVENT_MIN_KM2 + 4.0 * cap)
         p = np.where(able, special.expit(eta), 0.0)
@@ -155,8 +157,7 @@ def simulate_clearing(grid: Grid, cells: pd.DataFrame, pix: PixelGrid, base: np.
             if ev[c] and len(placed) < len(parts):  # pragma: no cover - excluded by the capacity check
                 raise RuntimeError(f"no room for an event clearing in cell {c}, year {year}")
             for (px, slot), a in zip(placed, parts):
-                d = dates[int(rng.integers(len(dates)))]
-                records.append((c, year, float(a), px, slot, d))
+                records.append((c, year, float(a), px, slot, dates[int(rng.integers(len(dates)))]))
                 cleared[c, px] += a
                 cleared_year[c, yi] += a
         prob[:, yi], event[:, yi] = p, ev

@@ -1,34 +1,31 @@
 """Fires as a point process and their satellite detections (BDQueimadas rows).
 
-The expected monthly number of true fires in a cell is λ = exp(η)·hotspot_scale·(cell area / area of a 0.5°
-cell at the equator), where η adds the
-climatological dry season, dryness carried over from the previous months, this month's weather surprise (a
-minor part), land cover, roads, towns, recent clearing, a persistent cell effect and a little noise. Each true
-fire is seen by the reference satellite AQUA_M-T with probability `reference_prob` (always inside its cell and
-month) and by other satellites with their own probabilities, times and position jitter.
+The expected monthly number of true fires in a cell is λ = exp(η)·hotspot_scale (per cell, whatever the grid
+resolution), where η adds the climatological dry season, dryness carried over from the previous months, this
+month's weather surprise (a minor part), land cover, roads, towns, recent clearing, a persistent cell effect
+(half spatially smooth) and a little month-to-month noise. Each true fire is seen by the reference satellite
+AQUA_M-T with probability `reference_prob` (always inside its cell, month and the outline) and by other
+satellites with their own probabilities, times and position jitter.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
 from tqdm import tqdm
 
 from geih.grid import LAT_MAX, LON_MIN
 from geih.synthetic.config import FireCoefficients, WorldConfig
+from geih.synthetic.formats import INVALID, uuid4_strings
 from geih.synthetic.landcover import (FOREST, GRASSLAND, MOSAIC, PASTURE, SAVANNA, SOY, TEMP_CROP, URBAN, WATER,
                                       PixelGrid)
 from geih.synthetic.weather import MonthlyWeather, Weather
 
 REFERENCE_SATELLITE = "AQUA_M-T"
-REFERENCE_CELL_KM2 = (111.32 * 0.5) ** 2  # a 0.5° cell at the equator: λ is per cell of this size
-
-
-def area_factor(area_km2: np.ndarray) -> np.ndarray:
-    """Cell area relative to REFERENCE_CELL_KM2, so fire density per km² does not depend on the grid."""
-    return np.asarray(area_km2, dtype=float) / REFERENCE_CELL_KM2
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,8 @@ PASSES: tuple[Pass, ...] = (
     Pass("METOP-C", 0.07, 0.10, 21.3, 0.4, 0, 1.0, start="2019-07-01"),
     Pass("MSG-03", 0.03, 0.00, 9.0, 0.0, 0, 3.0, window=12.0, clock="quarter"),
 )
-REFERENCE_PASS = Pass(REFERENCE_SATELLITE, 0.6, 0.15, 13.5, 0.3, 0, 1.0)  # prob from the config
+# The reference pass; its detection probability comes from DetectionCoefficients.reference_prob.
+REFERENCE_PASS = Pass(REFERENCE_SATELLITE, 0.6, 0.15, 13.5, 0.3, 0, 1.0)
 
 
 def class_weights(coef: FireCoefficients) -> dict[int, float]:
@@ -85,7 +83,7 @@ def pixel_flammability(codes: np.ndarray, coef: FireCoefficients) -> np.ndarray:
 def log_intensity(cells: pd.DataFrame, mw: MonthlyWeather, flam_by_year: dict[int, np.ndarray],
                   cleared_monthly: np.ndarray, seasonality: np.ndarray, smooth_cell_noise: np.ndarray,
                   config: WorldConfig, rng: np.random.Generator) -> np.ndarray:
-    """η of every cell and span month, shape (n_cells, n_span_months); λ = exp(η)·hotspot_scale·area_factor.
+    """η of every cell and span month, shape (n_cells, n_span_months); λ = exp(η)·hotspot_scale.
 
     The persistent cell effect is half spatially smooth (`smooth_cell_noise`, unit sd) and half per cell.
     """
@@ -130,10 +128,40 @@ class TrueFires:
     frp: np.ndarray
 
 
+def region_mask(region, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """True where points (lat, lon arrays of any shape) lie inside `region`."""
+    return shapely.contains_xy(region, lon, lat)
+
+
+def _positions_inside(cell_row: np.ndarray, cell_col: np.ndarray, pixel_deg: float, region,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform positions in the given pixels, redrawn where they fall outside `region` (pixel centre as a
+    last resort), so that loaders clipping hotspots to the region keep every fire."""
+    fy, fx = rng.uniform(0.02, 0.98, (2, cell_row.size))
+    lat = LAT_MAX - (cell_row + fy) * pixel_deg
+    lon = LON_MIN + (cell_col + fx) * pixel_deg
+    for _ in range(10):
+        out = np.flatnonzero(~region_mask(region, lat, lon))
+        if out.size == 0:
+            break
+        fy, fx = rng.uniform(0.02, 0.98, (2, out.size))
+        lat[out] = LAT_MAX - (cell_row[out] + fy) * pixel_deg
+        lon[out] = LON_MIN + (cell_col[out] + fx) * pixel_deg
+    out = ~region_mask(region, lat, lon)
+    lat[out] = LAT_MAX - (cell_row[out] + 0.5) * pixel_deg
+    lon[out] = LON_MIN + (cell_col[out] + 0.5) * pixel_deg
+    return lat, lon
+
+
 def sample_fires(lam: np.ndarray, pix: PixelGrid, codes_by_year: dict[int, np.ndarray],
                  pixel_weight_by_year: dict[int, np.ndarray], weather: Weather, months: pd.DatetimeIndex,
-                 rng: np.random.Generator, progress: bool = False) -> TrueFires:
-    """Draw Poisson counts per cell-month, then a pixel, a position and a (dry) day for each fire."""
+                 region, rng: np.random.Generator, progress: bool = False) -> TrueFires:
+    """Draw Poisson counts per cell-month, then a pixel, a position and a (dry) day for each fire.
+
+    Pixels whose centre lies outside `region` (the shrunk outline) get no fires, and positions stay inside.
+    """
+    inside = region_mask(region, pix.lat, pix.lon)
+    inside[~inside.any(axis=1)] = True  # never leave a cell without a pixel
     parts = []
     day0 = weather.dates[0]
     for m in tqdm(range(len(months)), desc="fires (months)", disable=not progress, leave=False):
@@ -142,7 +170,7 @@ def sample_fires(lam: np.ndarray, pix: PixelGrid, codes_by_year: dict[int, np.nd
         if cell.size == 0:
             continue
         year = months[m].year
-        w = pixel_weight_by_year[year][cell]
+        w = (pixel_weight_by_year[year] * inside)[cell]
         cum = np.cumsum(w, axis=1)
         u = rng.random(cell.size) * cum[:, -1]
         px = np.minimum((cum < u[:, None]).sum(axis=1), pix.n - 1)
@@ -154,9 +182,7 @@ def sample_fires(lam: np.ndarray, pix: PixelGrid, codes_by_year: dict[int, np.nd
         dcum = np.cumsum(dw, axis=1)
         du = rng.random(cell.size) * dcum[:, -1]
         day = first + np.minimum((dcum < du[:, None]).sum(axis=1), n_days - 1)
-        fy, fx = rng.uniform(0.02, 0.98, (2, cell.size))
-        lat = LAT_MAX - (pix.row[cell, px] + fy) * pix.pixel_deg
-        lon = LON_MIN + (pix.col[cell, px] + fx) * pix.pixel_deg
+        lat, lon = _positions_inside(pix.row[cell, px], pix.col[cell, px], pix.pixel_deg, region, rng)
         frp = rng.lognormal(np.log(14.0), 1.0, cell.size)
         parts.append((cell, np.full(cell.size, m), day, lat, lon, codes_by_year[year][cell, px], frp))
     if not parts:
@@ -177,13 +203,13 @@ class Detections:
     fire: np.ndarray  # index into TrueFires
 
 
-def detect(fires: TrueFires, weather: Weather, res: float, config: WorldConfig,
+def detect(fires: TrueFires, weather: Weather, res: float, region, config: WorldConfig,
            rng: np.random.Generator) -> Detections:
-    """Detections by the reference satellite (kept inside the fire's cell and day) and all others."""
+    """Detections by the reference satellite (kept inside the fire's cell, the region and the day) and by
+    all others (jittered freely)."""
     det = config.detection
-    ref = Pass(REFERENCE_SATELLITE, det.reference_prob, REFERENCE_PASS.extra, REFERENCE_PASS.hour,
-               REFERENCE_PASS.hour_sd, 0, 1.0)
-    fire_date = weather.dates.values[fires.day.astype(int)] if fires.day.size else np.array([], "datetime64[ns]")
+    ref = dataclasses.replace(REFERENCE_PASS, prob=det.reference_prob)
+    fire_date = weather.dates.values[fires.day.astype(int)]
     out = []
     for p in (ref, *PASSES):
         prob = p.prob if p is ref else min(1.0, p.prob * det.other_satellites_scale)
@@ -206,12 +232,16 @@ def detect(fires: TrueFires, weather: Weather, res: float, config: WorldConfig,
         jitter = 0.003 if p is ref else det.jitter_deg
         lat = lat0 + rng.normal(0, jitter, idx.size)
         lon = lon0 + rng.normal(0, jitter, idx.size)
-        if p is ref:  # the reference detection stays in the fire's cell
+        if p is ref:  # the reference detection stays in the fire's cell and inside the region
             lat, lon = _clip_to_cell(lat, lon, lat0, lon0, res)
+            outside = ~region_mask(region, lat, lon)
+            lat[outside], lon[outside] = lat0[outside], lon0[outside]
         frp = fires.frp[idx] * p.frp_factor * rng.lognormal(0.0, 0.3, idx.size)
         out.append((np.full(idx.size, p.satellite, dtype=object), time, lat, lon, frp, idx))
-    cols = [np.concatenate(c) for c in zip(*out)]
-    return Detections(*cols)
+    if not out:
+        return Detections(np.array([], dtype=object), np.array([], dtype="datetime64[s]"), np.array([]),
+                          np.array([]), np.array([]), np.array([], dtype=np.int64))
+    return Detections(*[np.concatenate(c) for c in zip(*out)])
 
 
 def _clip_to_cell(lat: np.ndarray, lon: np.ndarray, lat0: np.ndarray, lon0: np.ndarray, res: float,
@@ -261,8 +291,6 @@ def hotspot_records(det: Detections, fires: TrueFires, cells: pd.DataFrame, weat
                     config: WorldConfig, rng: np.random.Generator) -> pd.DataFrame:
     """Typed BDQueimadas records of the detections inside the span, sorted by time, with the published
     quirks: -999 weather values, a few negative FRP values and a few exact duplicate rows."""
-    from geih.synthetic.formats import INVALID, uuid4_strings
-
     end = np.datetime64(f"{config.end_year + 1}-01-01T00:00:00")
     keep = det.time < end
     fire = det.fire[keep]

@@ -99,6 +99,8 @@ def _fmt_risk(x: np.ndarray) -> np.ndarray:
 
 def bdqueimadas_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """Format hotspot records as the INPE BDQueimadas current-layout string columns."""
+    if len(rows) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in BDQ_COLUMNS})
     t = rows["time"].to_numpy().astype("datetime64[s]")
     out = pd.DataFrame({
         "id": rows["id"].to_numpy(),

@@ -235,12 +235,6 @@ def municipalities() -> pd.DataFrame:
     return pd.DataFrame(list(MUNICIPALITIES), columns=cols)
 
 
-def trunk_roads() -> gpd.GeoDataFrame:
-    """The trunk roads as lines."""
-    rows = [{"name": n, "kind": "trunk", "geometry": LineString(c)} for n, c in TRUNK_ROADS]
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
-
-
 def _km_to_deg(lat: float) -> tuple[float, float]:
     """Degrees of (lon, lat) per km at latitude `lat`."""
     return 1.0 / (111.32 * np.cos(np.deg2rad(lat))), 1.0 / 111.32

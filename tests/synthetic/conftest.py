@@ -10,7 +10,7 @@ import pytest
 
 from geih.synthetic import WorldConfig, generate_world
 
-SMALL_PARAMS = {"grid_resolution_deg": 1.0, "years": 3, "subcells": 10, "hotspot_scale": 0.3}
+SMALL_PARAMS = {"grid_resolution_deg": 1.0, "years": 3, "subcells": 10}
 
 
 @dataclass(frozen=True)

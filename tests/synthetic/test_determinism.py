@@ -31,8 +31,8 @@ def test_another_seed_changes_the_world(world, world_factory, small_params, tmp_
 
 def test_rerun_into_the_same_folder_replaces_stale_monthly_files(world_factory, small_params,
                                                                 tmp_path: Path) -> None:
-    world_factory(tmp_path, {**small_params, "years": 3, "grid_resolution_deg": 2.0})
-    world_factory(tmp_path, {**small_params, "years": 2, "grid_resolution_deg": 2.0})
+    world_factory(tmp_path, {**small_params, "years": 3, "grid_resolution_deg": 2.0, "hotspot_scale": 0.01})
+    world_factory(tmp_path, {**small_params, "years": 2, "grid_resolution_deg": 2.0, "hotspot_scale": 0.01})
     months = sorted(p.name for p in (tmp_path / "raw" / "hotspots").glob("*.csv"))
     assert len(months) == 24 and months[-1] == "focos_mensal_br_202012.csv"
 
@@ -44,3 +44,12 @@ def test_outline_is_valid_and_covers_the_legal_amazon() -> None:
     assert -74.5 < lon_min < -73.5 and -44.5 < lon_max <= -44.0
     assert -18.5 < lat_min < -17.5 and 5.0 < lat_max < 5.5
     assert 35 <= len(b.exterior.coords) <= 90
+
+
+def test_a_world_without_fires_still_writes_every_file(world_factory, small_params, tmp_path: Path) -> None:
+    w = world_factory(tmp_path, {**small_params, "grid_resolution_deg": 2.5, "years": 2, "hotspot_scale": 1e-9})
+    assert w.summary["hotspot_rows"] == 0
+    csvs = sorted((w.raw / "hotspots").glob("*.csv"))
+    assert len(csvs) == 24
+    assert all(p.read_text(encoding="utf-8").count("\n") == 1 for p in csvs)  # header only
+    assert (w.plots / "hotspot_density.png").exists()

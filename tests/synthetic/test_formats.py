@@ -198,3 +198,13 @@ def test_maps(world) -> None:
         path = world.plots / f"{name}.png"
         assert _png_size(path) == (800, 700)
         assert b"Software" not in path.read_bytes()[:4096]
+
+
+def test_reference_hotspots_lie_inside_the_outline_and_their_cell(world, hotspot_rows: list[list[str]]) -> None:
+    boundary = gpd.read_file(world.raw / "boundary" / "legal_amazon.geojson").geometry.iloc[0]
+    ref = [r for r in hotspot_rows if r[4] == "AQUA_M-T"]
+    lat = np.array([float(r[1]) for r in ref])
+    lon = np.array([float(r[2]) for r in ref])
+    assert shapely.contains_xy(boundary, lon, lat).all()  # loaders clip hotspots to the region
+    truth_cells = set(pd.read_parquet(world.truth / "fire_risk.parquet")["cell_id"])
+    assert set(Grid(1.0).cell_of(lat, lon)) <= truth_cells
