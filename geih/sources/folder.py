@@ -4,13 +4,20 @@ Files are found recursively and read in sorted path order, so the result does no
 system. Hidden files (name starting with '.') and Shapefile side-cars (.dbf, .shx, .prj, ...) are
 skipped silently; files with another unexpected extension are skipped with a warning. Vector files:
 ``.geojson``, ``.gpkg``, ``.shp``, ``.fgb``; tables: ``.parquet``, ``.csv``; hotspots: ``.csv``.
+
+Hotspot CSVs are read two at a time (`READ_THREADS`; pyarrow releases the GIL) and taken in sorted
+order, so that the first bad file is the one reported; files of one layout are then cleaned together
+(`geih.sources.hotspots.read_hotspot_files`), with one report per file as before.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -55,6 +62,8 @@ def _reader(kind: str) -> Callable[[Path], tuple[pd.DataFrame, CleaningReport]]:
         return read_states_report
     return _vector({"roads": "line", "settlements": "point", "boundary": "polygon"}[kind])
 
+
+READ_THREADS = 2  # hotspot CSVs read at once by load_folder
 
 KIND_SUFFIXES: dict[str, tuple[str, ...]] = {
     "hotspots": (".csv",),
@@ -105,11 +114,35 @@ def load_folder(folder: str | Path, kind: str) -> tuple[pd.DataFrame, list[Clean
     reader = _reader(kind)
     frames, reports = [], []
     quiet = len(files) < 2 or not sys.stderr.isatty()
-    for path in tqdm(files, desc=f"reading {kind}", unit="file", disable=quiet):
-        frame, report = reader(path)
-        frames.append(frame)
-        reports.append(report)
+    with tqdm(total=len(files), desc=f"reading {kind}", unit="file", disable=quiet) as bar:
+        if kind == "hotspots":
+            # CSVs are read as text two at a time (pyarrow releases the GIL; nothing else runs in the
+            # threads) and taken in sorted order, so that the first bad file is the one reported;
+            # files of one layout are then cleaned together
+            from geih.sources.hotspots import read_hotspot_files
+            with _pool(len(files)) as pool:
+                frames, reports = read_hotspot_files(files, read=pool.map if pool else map, progress=bar)
+        else:
+            for path in files:
+                frame, report = reader(path)
+                frames.append(frame)
+                reports.append(report)
+                bar.update(1)
     return _concat(frames), reports
+
+
+@contextmanager
+def _pool(n_files: int):
+    """A small thread pool for a folder of several files (None for one file or one CPU)."""
+    workers = min(READ_THREADS, os.cpu_count() or 1, n_files)
+    if workers < 2:
+        yield None
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="geih-read")
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -44,11 +44,18 @@ Values: ``-999`` (INPE's invalid marker) -> NaN in frp, days_without_rain, preci
 space-padded (``  -6.575970``). Encoding: see `geih.sources._tabular` (Latin-1 fallback, noted).
 
 `dedup_hotspots` removes multiple detections of one fire; `clip_to_region` keeps points in a polygon.
+
+Speed: a file is read as text with pyarrow and cleaned with pyarrow and numpy (`_parse_fast`); only
+when a value is not plainly valid (or the columns look swapped) is it cleaned again by the careful
+pandas path (`_parse`), which gives the same frame or the DataError naming the row. `load_folder`
+reads a folder's files two at a time and cleans consecutive files of one layout together
+(`read_hotspot_files`); counts stay per file and duplicates are looked for within each file.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +64,7 @@ import pandas as pd
 from geih.errors import DataError, ParamsError
 from geih.sources import _tabular as tab
 from geih.sources.report import CleaningReport
-from geih.sources.states import map_unique, normalise_name, uf_series
+from geih.sources.states import map_unique, normalise_name, uf_from_text, uf_series
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +165,69 @@ def detect_csv_format(header: list[str]) -> str:
 
 def read_hotspots(path: str | Path) -> tuple[pd.DataFrame, CleaningReport]:
     """Read one hotspot CSV of any known layout into the canonical frame (see module docstring)."""
-    path = Path(path)
+    raw = _open(Path(path))
+    frames = _finish([raw])
+    return frames[0], raw.report
+
+
+def read_hotspot_files(paths: list[Path], read=map, progress=None) -> tuple[list[pd.DataFrame],
+                                                                            list[CleaningReport]]:
+    """`read_hotspots` for many files: the frames (to concatenate in order) and one report per file.
+
+    Files are read with `read` (``map`` or a thread pool's ``map``); consecutive files of the same
+    layout are then cleaned together, which gives the same rows and per-file reports as reading them
+    one by one. The first bad file, in the order given, raises its DataError, after the files before it
+    were cleaned (so that their errors come first, as when reading one after the other).
+    `progress` (e.g. a tqdm bar) is updated once per file read.
+    """
+    def attempt(path: Path):
+        try:
+            return _open(path)
+        except Exception as exc:  # raised below, in file order
+            return exc
+
+    frames: list[pd.DataFrame] = []
+    reports: list[CleaningReport] = []
+    run: list[_Raw] = []
+    for item in read(attempt, paths):
+        if progress is not None:
+            progress.update(1)
+        failed = isinstance(item, Exception)
+        if failed or not item.table.num_rows or (run and item.layout != run[0].layout) \
+                or sum(r.table.num_rows for r in run) >= _RUN_ROWS:
+            frames += _finish(run)
+            run = []
+        if failed:
+            raise item
+        reports.append(item.report)
+        if item.table.num_rows:
+            run.append(item)
+        else:
+            frames += _finish([item])
+    frames += _finish(run)
+    return frames, reports
+
+
+_RUN_ROWS = 250_000  # rows cleaned together at most (bounds the memory of one batch)
+
+
+@dataclass
+class _Raw:
+    """One hotspot CSV as read: its layout, fields, report (rows read so far) and text table."""
+
+    fmt: str
+    fields: dict[str, str]
+    report: CleaningReport
+    table: object  # pyarrow.Table of text columns
+    rows: tab.RowNumbers
+
+    @property
+    def layout(self) -> tuple:
+        return self.fmt, tuple(sorted(self.fields.items())), tuple(self.table.column_names)
+
+
+def _open(path: Path) -> _Raw:
+    """Detect the layout and read the CSV as text (DataError for a bad header or bad CSV)."""
     name = str(path)
     header, _ = tab.read_header(path)
     try:
@@ -167,13 +236,44 @@ def read_hotspots(path: str | Path) -> tuple[pd.DataFrame, CleaningReport]:
         raise DataError(exc.detail, file=name, row=exc.row, column=exc.column) from None
     fields = _resolve_fields(fmt, {h.lower() for h in header}, name)
     report = CleaningReport(file=name, format=fmt)
-    raw, rows = tab.read_csv(path, report, as_strings=True)
-    frame, keep = _parse(raw, fmt, fields, rows, report)
+    table, rows = tab.read_csv_table(path, report, as_strings=True)
+    return _Raw(fmt, fields, report, table, rows)
+
+
+def _finish(raws: list[_Raw]) -> list[pd.DataFrame]:
+    """Clean files of one layout: together on the fast path, else one by one (the exact errors)."""
+    if not raws:
+        return []
+    if all(r.table.num_rows for r in raws):
+        table = raws[0].table if len(raws) == 1 else _concat_tables([r.table for r in raws])
+        sizes = np.array([r.table.num_rows for r in raws], dtype=np.int64)
+        fast = _parse_fast(table, raws[0].fmt, raws[0].fields, sizes)
+        if fast is not None:
+            out, counts, kept = fast
+            for i, raw in enumerate(raws):
+                for key, per_file in counts.items():
+                    raw.report.add(key, int(per_file[i]))
+                _done(raw, int(kept[i]))
+            return [out]
+        if len(raws) > 1:
+            return [frame for raw in raws for frame in _finish([raw])]
+    raw, = raws  # the careful path: same result, or the DataError naming the row
+    frame, keep = _parse(raw.table.to_pandas(date_as_object=False), raw.fmt, raw.fields, raw.rows, raw.report)
     out = frame.loc[keep].reset_index(drop=True)
-    _count_blanked(out, report)
-    report.rows_kept = len(out)
-    log.info("%s: %s, %d of %d rows kept", name, fmt, report.rows_kept, report.rows_read)
-    return out, report
+    _count_blanked(out, raw.report)
+    _done(raw, len(out))
+    return [out]
+
+
+def _done(raw: _Raw, kept: int) -> None:
+    raw.report.rows_kept = kept
+    log.debug("%s: %s, %d of %d rows kept", raw.report.file, raw.fmt, kept, raw.report.rows_read)
+
+
+def _concat_tables(tables: list):
+    import pyarrow as pa
+
+    return pa.concat_tables(tables)
 
 
 def _resolve_fields(fmt: str, present: set[str], file: str) -> dict[str, str]:
@@ -243,6 +343,266 @@ def _parse(raw: pd.DataFrame, fmt: str, fields: dict[str, str], rows: tab.RowNum
     return out, keep
 
 
+_STR_DTYPE = pd.api.types.pandas_dtype("str")
+_COUNTED_VALUES = ("frp", "days_without_rain", "precipitation", "fire_risk")
+
+
+def _str_column(values) -> pd.Series | pd.api.extensions.ExtensionArray:
+    """A pyarrow string array (nulls = missing) as the pandas ``str`` dtype."""
+    import pyarrow as pa
+
+    if getattr(_STR_DTYPE, "storage", None) == "pyarrow":
+        if isinstance(values, pa.Array):
+            values = pa.chunked_array([values])
+        return pd.arrays.ArrowStringArray(values.cast(pa.large_string()), dtype=_STR_DTYPE)
+    return pd.array(values.to_numpy(zero_copy_only=False), dtype=_STR_DTYPE)
+
+
+def _encode(values) -> tuple[np.ndarray, pd.Series] | None:
+    """(codes, distinct values as a ``str`` Series) of a pyarrow string column without nulls."""
+    import pyarrow.compute as pc
+
+    arr = tab.single_array(values)
+    if arr.null_count:
+        return None
+    enc = pc.dictionary_encode(arr)
+    codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return codes, pd.Series(_str_column(enc.dictionary), dtype=_STR_DTYPE)
+
+
+def _parse_fast(table, fmt: str, fields: dict[str, str], sizes: np.ndarray
+                ) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray] | None:
+    """`_parse` + `_count_blanked` with pyarrow and numpy, for one or more files of one layout.
+
+    `table` holds the text rows of files of `sizes` rows each, one after the other. Gives the kept
+    rows (in order), the counts `_parse` and `_count_blanked` would record (an array per key, one
+    value per file) and the rows kept per file; or None when any value is not plainly valid or a file
+    looks wrong: the careful path then gives the same result or the DataError naming the row.
+    Never raises DataError itself.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n, n_files = table.num_rows, len(sizes)
+    fid = np.repeat(np.arange(n_files), sizes)
+
+    def per_file(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(fid[mask], minlength=n_files)
+
+    col = {fld: table.column(c) for fld, c in fields.items()}
+    if fmt.startswith("firms"):
+        dt = _firms_datetime_fast(col["date"], col["time"])
+    else:
+        dt = tab.arrow_datetime(col["datetime"])
+    if dt is None:
+        return None
+    lat, lon = tab.arrow_float(col["lat"]), tab.arrow_float(col["lon"])
+    if lat is None or lon is None or _looks_swapped(lat, lon, fid, n_files):
+        return None
+
+    if fmt == "inpe_archive":
+        satellite = pa.repeat(pa.scalar(REFERENCE_SATELLITE, pa.large_string()), n)
+    else:
+        enc = _encode(col["satellite"])
+        if enc is None:
+            return None
+        codes, uniques = enc
+        key = uniques.str.strip()
+        if fmt.startswith("firms"):
+            key = key.str.upper()
+            mapped = key.map(_FIRMS_SATELLITES)
+            if (mapped.isna() & key.ne("")).any():
+                return None
+            key = mapped.fillna("").astype("str")
+        satellite = pa.array(key.to_numpy(dtype=object, na_value=None), type=pa.large_string()).take(codes)
+
+    values = {}
+    for fld in _COUNTED_VALUES:
+        values[fld] = tab.arrow_float(col[fld]) if fld in col else np.full(n, np.nan)
+        if values[fld] is None:
+            return None
+    if "confidence" in col:
+        enc = _encode(col["confidence"])
+        if enc is None:
+            return None
+        codes, uniques = enc
+        words = _confidence(uniques)
+        invalid_u = (words.isna() & ~tab.is_missing_text(uniques)).to_numpy(dtype=bool)
+        confidence = pa.array(words.to_numpy(dtype=object, na_value=None), type=pa.large_string()).take(codes)
+        confidence_invalid = invalid_u[codes]
+    else:
+        confidence = pa.nulls(n, type=pa.large_string())
+        confidence_invalid = np.zeros(n, dtype=bool)
+    state = _state_fast(col, n)
+    if state is None:
+        return None
+    ftype = None
+    if "type" in col:
+        ftype = tab.arrow_float(col["type"])
+        if ftype is None:
+            return None
+
+    sat_empty = np.asarray(pc.equal(satellite, "").to_numpy(zero_copy_only=False), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        reasons = [
+            ("dropped_duplicate_rows", _exact_duplicates_fast(table, lat, lon, fid)),
+            ("dropped_missing_datetime", np.isnat(dt)),
+            ("dropped_invalid_lat_lon", ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))),
+            ("dropped_missing_satellite", sat_empty),
+        ]
+        if ftype is not None:
+            reasons.append(("dropped_non_vegetation_type", ~np.isnan(ftype) & (ftype != 0)))
+    counts: dict[str, np.ndarray] = {}
+    keep = np.ones(n, dtype=bool)
+    for key, mask in reasons:
+        hit = keep & mask
+        counts[key] = per_file(hit)
+        keep &= ~hit
+
+    kfid = fid[keep]
+    kept = {fld: values[fld][keep] for fld in _COUNTED_VALUES}
+    for fld in _COUNTED_VALUES:
+        sentinel = kept[fld] == -999
+        counts[f"nan_{fld}_minus999"] = np.bincount(kfid[sentinel], minlength=n_files)
+        kept[fld][sentinel] = np.nan
+    with np.errstate(invalid="ignore"):
+        negative = kept["frp"] < 0
+    counts["nan_frp_negative"] = np.bincount(kfid[negative], minlength=n_files)
+    kept["frp"][negative] = np.nan
+    counts["nan_confidence_invalid"] = per_file(keep & confidence_invalid)
+
+    mask = pa.array(keep)
+    m = int(keep.sum())
+    out = pd.DataFrame({
+        "datetime": dt[keep], "lat": lat[keep], "lon": lon[keep],
+        "satellite": _str_column(satellite.filter(mask)), "frp": kept["frp"],
+        "confidence": _str_column(confidence.filter(mask)), "state": _str_column(state.filter(mask)),
+        "source_format": _str_column(pa.repeat(pa.scalar(fmt, pa.large_string()), m)),
+        **{fld: kept[fld] for fld in ("days_without_rain", "precipitation", "fire_risk")},
+    })
+    return out, counts, np.bincount(kfid, minlength=n_files)
+
+
+def _looks_swapped(lat: np.ndarray, lon: np.ndarray, fid: np.ndarray, n_files: int) -> bool:
+    """True when `_check_not_swapped` would reject the columns of any file (rows of file `fid`)."""
+    if n_files == 1:
+        return _swapped_sample(lat, lon) is not None
+    ok = ~np.isnan(lat) & ~np.isnan(lon) & (lat != -999) & (lon != -999)
+    impossible = ok & (np.abs(lat) > 90) & (np.abs(lon) <= 90)
+    flipped = ok & ~_in_sa(lon, lat) & _in_sa(lat, lon)
+    half = np.bincount(fid[ok], minlength=n_files) / 2
+    return bool(((np.bincount(fid[impossible], minlength=n_files) > half)
+                 | (np.bincount(fid[flipped], minlength=n_files) > half)).any())
+
+
+def _in_sa(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Inside the South America box, reading `x` as longitude and `y` as latitude."""
+    return (x >= _SA_LON[0]) & (x <= _SA_LON[1]) & (y >= _SA_LAT[0]) & (y <= _SA_LAT[1])
+
+
+def _firms_datetime_fast(date, time) -> np.ndarray | None:
+    """`_firms_datetime` on pyarrow text columns; None when a value is not plainly valid."""
+    import pyarrow.compute as pc
+
+    date_only = tab.arrow_datetime(date)
+    if date_only is None:
+        return None
+    arr = tab.single_array(time)
+    if arr.null_count:
+        return None
+    hhmm = tab.single_array(pc.replace_substring(pc.utf8_trim(arr, characters=tab._ASCII_SPACE), ":", ""))
+    offsets, _ = tab._string_buffers(hhmm)
+    lengths = np.diff(offsets)
+    if (lengths > 4).any():
+        return None
+    empty = lengths == 0
+    padded = tab.single_array(pc.utf8_lpad(hhmm, width=4, padding="0"))
+    starts = tab._string_buffers(padded)[0][:-1][~empty]
+    d = tab.char_matrix(padded, starts, 4).astype(np.int64) - ord("0")
+    if ((d < 0) | (d > 9)).any():
+        return None
+    hh, mm = d[:, 0] * 10 + d[:, 1], d[:, 2] * 10 + d[:, 3]
+    if ((hh > 23) | (mm > 59)).any():
+        return None
+    out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[~empty] = date_only[~empty] + ((hh * 60 + mm) * 60 * tab._NS_PER_S).astype("timedelta64[ns]")
+    return out
+
+
+_UF_MEMO: dict = {}
+_COUNTRY_MEMO: dict = {}
+
+
+def _memo(cache: dict, func, value):
+    """func(value), remembered (for the few distinct state and country spellings)."""
+    try:
+        return cache[value]
+    except KeyError:
+        if len(cache) > 10_000:
+            cache.clear()
+        out = cache[value] = func(value)
+        return out
+
+
+def _is_brazil(country: str) -> bool:
+    return normalise_name(country) in _BRASIL | {""}
+
+
+def _state_fast(col: dict, n: int):
+    """`_state` on pyarrow text columns, as a pyarrow string array (null = NaN); None on nulls."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def uf(values):
+        enc = _encode(values)
+        if enc is None:
+            return None
+        codes, uniques = enc
+        mapped = [_memo(_UF_MEMO, uf_from_text, u) for u in uniques.tolist()]
+        return pa.array(mapped, type=pa.large_string()).take(codes)
+
+    state = pa.nulls(n, type=pa.large_string())
+    if "state" in col:
+        state = uf(col["state"])
+        if state is None:
+            return None
+    if "state_id" in col:
+        by_id = uf(col["state_id"])
+        if by_id is None:
+            return None
+        state = pc.coalesce(by_id, state)
+    if "country" in col:
+        enc = _encode(col["country"])
+        if enc is None:
+            return None
+        codes, uniques = enc
+        ok = np.array([_memo(_COUNTRY_MEMO, _is_brazil, c) for c in uniques.tolist()], dtype=bool)
+        state = pc.if_else(pa.array(ok[codes]), state, pa.scalar(None, pa.large_string()))
+    return state
+
+
+def _exact_duplicates_fast(table, lat: np.ndarray, lon: np.ndarray, fid: np.ndarray) -> np.ndarray:
+    """`_exact_duplicates` within each file (rows of file `fid`), pre-filtered on the parsed lat/lon.
+
+    Equal text parses to equal bits, so rows with equal lat/lon text are among the candidates.
+    """
+    bits = (lat.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ lon.view(np.uint64)
+            ^ fid.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F))
+    candidates = pd.Series(bits, copy=False).duplicated(keep=False).to_numpy()
+    dup = np.zeros(len(lat), dtype=bool)
+    if candidates.any():
+        positions = np.flatnonzero(candidates)
+        sub = table.take(positions)
+        seen: set = set()
+        for pos, file, row in zip(positions, fid[positions].tolist(),
+                                  zip(*(c.to_pylist() for c in sub.columns))):
+            if (file, row) in seen:
+                dup[pos] = True
+            else:
+                seen.add((file, row))
+    return dup
+
+
 def _exact_duplicates(raw: pd.DataFrame, keys: list[str]) -> pd.Series:
     """Rows equal in every field to an earlier row (pre-filtered on `keys` for speed)."""
     candidates = raw.duplicated(subset=keys, keep=False).to_numpy()
@@ -288,21 +648,26 @@ def _firms_datetime(date: pd.Series, time: pd.Series, fields: dict[str, str], fi
 
 def _check_not_swapped(lat: pd.Series, lon: pd.Series, fields: dict[str, str], file: str) -> None:
     """DataError when the lat and lon columns look exchanged (heuristic in the module docstring)."""
-    ok = lat.notna() & lon.notna() & lat.ne(-999) & lon.ne(-999)
+    sample = _swapped_sample(lat.to_numpy(dtype=np.float64), lon.to_numpy(dtype=np.float64))
+    if sample is not None:
+        la, lo = sample
+        raise DataError(f"latitude and longitude look swapped: most rows have latitude values "
+                        f"like {la:g} and longitude like {lo:g}; check the column order",
+                        file=file, column=fields["lat"])
+
+
+def _swapped_sample(lat: np.ndarray, lon: np.ndarray) -> tuple[float, float] | None:
+    """The first (lat, lon) checked when the columns look exchanged, else None."""
+    ok = ~np.isnan(lat) & ~np.isnan(lon) & (lat != -999) & (lon != -999)
     if not ok.any():
-        return
-    la, lo = lat[ok].to_numpy(), lon[ok].to_numpy()
+        return None
+    la, lo = lat[ok], lon[ok]
     half = len(la) / 2
     impossible = (np.abs(la) > 90) & (np.abs(lo) <= 90)
-
-    def in_sa(x, y):
-        return (x >= _SA_LON[0]) & (x <= _SA_LON[1]) & (y >= _SA_LAT[0]) & (y <= _SA_LAT[1])
-
-    flipped = ~in_sa(lo, la) & in_sa(la, lo)
+    flipped = ~_in_sa(lo, la) & _in_sa(la, lo)
     if impossible.sum() > half or flipped.sum() > half:
-        raise DataError(f"latitude and longitude look swapped: most rows have latitude values "
-                        f"like {la[0]:g} and longitude like {lo[0]:g}; check the column order",
-                        file=file, column=fields["lat"])
+        return float(la[0]), float(lo[0])
+    return None
 
 
 def _firms_satellite(values: pd.Series, column: str, file: str, rows: tab.RowNumbers) -> pd.Series:
@@ -339,7 +704,7 @@ def _state(col: dict[str, pd.Series]) -> pd.Series:
         state = by_id.where(by_id.notna(), state)
     if "country" in col:
         # an empty country field does not make a row foreign
-        in_brazil = map_unique(col["country"], lambda c: normalise_name(c) in _BRASIL | {""}).eq(True)
+        in_brazil = map_unique(col["country"], _is_brazil).eq(True)
         state = state.where(in_brazil)
     return state.astype("str")
 

@@ -87,7 +87,7 @@ def read_landcover(path: str | Path) -> tuple[pd.DataFrame, CleaningReport]:
         "class_code": flat[keep].astype(np.int16),
     })
     report.rows_kept = len(out)
-    log.info("%s: %d pixels x %d years", report.file, n_pixels, len(years))
+    log.debug("%s: %d pixels x %d years", report.file, n_pixels, len(years))
     return out, report
 
 

@@ -16,6 +16,9 @@ Field names (case-insensitive): current ``main_class, year, area_km, image_date,
 - ``image_date``/``view_date`` that does not parse -> NaT (``nan_image_date_invalid``);
 - the vector rules of `geih.sources.vectors` (reprojection, empty geometries dropped, invalid polygons
   repaired, non-polygon features -> DataError).
+
+GeoJSON, GeoPackage and FlatGeobuf files are read through GDAL's Arrow interface when the fields used
+come out as the plain reader gives them (`_read_fast`); otherwise, and for Shapefiles, the plain way.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ _FIELDS = {
     "date": ("image_date", "view_date"),
     "state": ("state", "uf"),
 }
+_ARROW_SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".fgb"})  # UTF-8 formats: see _read_fast
 _CURRENT_MARKERS = {"main_class", "area_km", "image_date", "publish_year", "path_row"}
 _OLDER_MARKERS = {"mainclass", "areakm", "view_date", "pathrow", "uf"}
 
@@ -62,10 +66,12 @@ def read_prodes(path: str | Path) -> tuple[pd.DataFrame, CleaningReport]:
     import geopandas as gpd
 
     report = CleaningReport(file=str(path), format="prodes")
-    gdf = read_gdf(path, report)
+    gdf, col = _read_fast(path, report)
+    if gdf is None:
+        gdf = read_gdf(path, report)
+        col = _columns(gdf)
     lower = {c.lower(): c for c in gdf.columns if c != "geometry"}
     report.format = detect_prodes_format(lower) or "prodes"
-    col = {k: next((lower[c] for c in cands if c in lower), None) for k, cands in _FIELDS.items()}
     if col["year"] is None:
         raise DataError(f"missing required column 'year' (fields present: {sorted(lower.values())})",
                         file=report.file, column="year")
@@ -93,8 +99,60 @@ def read_prodes(path: str | Path) -> tuple[pd.DataFrame, CleaningReport]:
         "state": pd.array(state.to_numpy(), dtype="str"),
     }, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
     report.rows_kept = len(out)
-    log.info("%s: %s, %d deforestation polygons", report.file, report.format, len(out))
+    log.debug("%s: %s, %d deforestation polygons", report.file, report.format, len(out))
     return out, report
+
+
+def _columns(gdf) -> dict[str, str | None]:
+    """The file's column for each field of `_FIELDS` (case-insensitive), or None."""
+    lower = {c.lower(): c for c in gdf.columns if c != "geometry"}
+    return {k: next((lower[c] for c in cands if c in lower), None) for k, cands in _FIELDS.items()}
+
+
+def _read_fast(path: str | Path, report: CleaningReport):
+    """`read_gdf` through GDAL's Arrow interface, when it gives the columns read_prodes uses exactly
+    as the plain reader does; else (None, None) and the caller reads the plain way.
+
+    Only for formats whose text is UTF-8 by definition (not Shapefiles, whose encoding varies). The
+    two readers differ in some attribute dtypes: a date field comes as ``datetime.date`` objects
+    (converted here to datetime64[ms], as the plain reader gives), a field with no value at all or of
+    another type may differ too: then the fast read is not used.
+    """
+    import datetime
+
+    if Path(path).suffix.lower() not in _ARROW_SUFFIXES:
+        return None, None
+    trial = CleaningReport(file=report.file, format=report.format)
+    try:
+        gdf = read_gdf(path, trial, use_arrow=True)
+        for name in gdf.columns:  # text that is not valid UTF-8 only fails later: check it now
+            array = getattr(gdf[name].array, "_pa_array", None)
+            if array is not None:
+                array.validate(full=True)
+    except Exception:  # the plain read raises the DataError (or reads what Arrow cannot)
+        return None, None
+    col = _columns(gdf)
+    for key, name in col.items():
+        if name is None:
+            continue
+        values = gdf[name]
+        dtype = values.dtype
+        if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype) \
+                or pd.api.types.is_datetime64_dtype(dtype):
+            continue
+        present = values.dropna()
+        if len(values) and not len(present):  # all missing: the plain reader may type it otherwise
+            return None, None
+        if pd.api.types.is_string_dtype(dtype) and not dtype == object:
+            continue
+        if key == "date" and dtype == object and all(type(v) is datetime.date for v in present):
+            gdf[name] = pd.Series(
+                np.array([np.datetime64("NaT") if pd.isna(v) else np.datetime64(v, "ms") for v in values],
+                         dtype="datetime64[ms]"), index=gdf.index)
+            continue
+        return None, None
+    report.__dict__.update(trial.__dict__)
+    return gdf, col
 
 
 def _year(values: pd.Series, column: str, file: str) -> pd.Series:

@@ -12,6 +12,10 @@ lat -90..90, lon -180..180. Tiny negative precipitation (>= -0.001 mm, reanalysi
 to 0 and counted (``clipped_precip_mm``). Missing values are kept as NaN and counted
 (``nan_<column>_missing``); rows without date, lat or lon are dropped (``dropped_missing_key``).
 NDVI/EVI given as MODIS scaled integers (x10000) are rejected with a hint to divide by 10000.
+
+Numeric and timestamp/date columns go from pyarrow straight to numpy (`_numpy_floats`, `_numpy_dates`);
+text columns (and dates outside the datetime64[ns] range) go through `_tabular.to_float`/`to_datetime`,
+which parse text and name the row of a bad value.
 """
 
 from __future__ import annotations
@@ -56,35 +60,94 @@ def _read_table(path: Path, fmt: str, required: list[str], optional: list[str]
     if path.suffix.lower() == ".parquet":
         names = tab.parquet_columns(path)
         tab.require_columns(names, required, file)
-        frame, rows = tab.read_parquet(path, report, required + optional)
+        table, rows = tab.read_parquet_table(path, report, required + optional)
     else:
-        frame, rows = tab.read_csv(path, report, as_strings=False)
-        tab.require_columns(frame.columns, required, file)
-    columns = required + [c for c in optional if c in frame.columns]
-    out = pd.DataFrame({"date": tab.to_datetime(frame["date"], "date", file, rows)})
-    for col in columns[1:]:
-        out[col] = tab.to_float(frame[col], col, file, rows)
-    missing_key = out["date"].isna() | out["lat"].isna() | out["lon"].isna()
+        table, rows = tab.read_csv_table(path, report, as_strings=False)
+        tab.require_columns(table.column_names, required, file)
+    columns = required + [c for c in optional if c in table.column_names]
+    # columns as numpy arrays straight from pyarrow where the type allows; else through pandas
+    # (`to_datetime`/`to_float`), which parses text and names the row of a bad value
+    frame = None
+    arrays: dict[str, np.ndarray] = {}
+    for col in columns:
+        values = table.column(col)
+        arr = _numpy_dates(values) if col == "date" else _numpy_floats(values)
+        if arr is None:
+            if frame is None:
+                frame = table.select(columns).to_pandas(date_as_object=False)
+            convert = tab.to_datetime if col == "date" else tab.to_float
+            arr = np.array(convert(frame[col], col, file, rows).to_numpy(), copy=True)
+        arrays[col] = arr
+    missing_key = np.isnat(arrays["date"]) | np.isnan(arrays["lat"]) | np.isnan(arrays["lon"])
     for col in columns[3:]:
-        report.add(f"nan_{col}_missing", int((out[col].isna() & ~missing_key).sum()))
-    if "precip_mm" in out:
-        tiny = out["precip_mm"].between(_PRECIP_TOLERANCE, 0, inclusive="left")
+        report.add(f"nan_{col}_missing", int((np.isnan(arrays[col]) & ~missing_key).sum()))
+    if "precip_mm" in arrays:
+        precip = arrays["precip_mm"]
+        tiny = (precip >= _PRECIP_TOLERANCE) & (precip < 0)
         report.add("clipped_precip_mm", int(tiny.sum()))
-        out.loc[tiny, "precip_mm"] = 0.0
+        precip[tiny] = 0.0
     for col in columns[1:]:
-        _check_range(out[col], col, file, rows)
+        _check_range(arrays[col], col, file, rows)
     if missing_key.any():
         report.add("dropped_missing_key", int(missing_key.sum()))
-        out = out.loc[~missing_key.to_numpy()].reset_index(drop=True)
+        arrays = {col: arr[~missing_key] for col, arr in arrays.items()}
+    out = pd.DataFrame(arrays, copy=False)
     report.rows_kept = len(out)
-    log.info("%s: %s, %d rows", file, fmt, len(out))
+    log.debug("%s: %s, %d rows", file, fmt, len(out))
     return out, report
 
 
-def _check_range(values: pd.Series, column: str, file: str, rows: tab.RowNumbers) -> None:
+_NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def _numpy_floats(values) -> np.ndarray | None:
+    """A writable float64 array (null -> NaN) from a numeric pyarrow column; None for other types."""
+    import pyarrow as pa
+
+    kind = values.type
+    if not (pa.types.is_float32(kind) or pa.types.is_float64(kind) or pa.types.is_integer(kind)):
+        return None
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    out = np.empty(len(values), dtype=np.float64)
+    start = 0
+    for chunk in chunks:  # one pass: cast while copying (nulls come out as NaN)
+        out[start:start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        start += len(chunk)
+    return out
+
+
+def _numpy_dates(values) -> np.ndarray | None:
+    """Naive UTC datetime64[ns] (null -> NaT) from a timestamp or date pyarrow column; else None.
+
+    None too for values outside the datetime64[ns] range (the pandas path reports them).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = values.type
+    if pa.types.is_timestamp(kind):
+        factor = _NS_PER_UNIT[kind.unit]
+    elif pa.types.is_date32(kind):
+        factor = 86_400 * 1_000_000_000
+    elif pa.types.is_date64(kind):
+        factor = 1_000_000
+    else:
+        return None
+    raw = pc.fill_null(values.cast(pa.int64()) if not pa.types.is_date32(kind)
+                       else values.cast(pa.int32()).cast(pa.int64()), 0).to_numpy()
+    limit = (2 ** 63 - 1) // factor - 1
+    if len(raw) and (raw.min() < -limit or raw.max() > limit):
+        return None
+    out = (raw * factor).view("datetime64[ns]")
+    if values.null_count:
+        out[~np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)] = np.datetime64("NaT")
+    return out
+
+
+def _check_range(values, column: str, file: str, rows: tab.RowNumbers) -> None:
     """DataError naming the first value outside RANGES[column] (NaN is allowed)."""
     lo, hi = RANGES[column]
-    arr = values.to_numpy()
+    arr = np.asarray(values)
     with np.errstate(invalid="ignore"):
         bad = (arr < lo) | (arr > hi)
     if bad.any():

@@ -3,7 +3,7 @@
 Rules shared by every vector loader (counted in the CleaningReport):
 
 - unreadable or empty (0-byte) file -> DataError; a GeoPackage with several layers: the first is
-  read and a note names it;
+  read and a note names it (formats with one layer only, such as GeoJSON, are not opened twice);
 - no CRS: assumed EPSG:4326 when the coordinates fit in degrees (noted), else DataError; any other CRS
   is reprojected to EPSG:4326;
 - features with no or empty geometry are dropped (``dropped_empty_geometry``); invalid polygons are
@@ -38,13 +38,16 @@ GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
 }
 _STATE_ID_COLUMNS = ("estado_id", "cd_uf", "cod_uf", "codigo_uf")
 _STATE_UF_COLUMNS = ("uf", "sigla", "sigla_uf", "state", "estado")
+_SINGLE_LAYER_SUFFIXES = frozenset({".geojson", ".json", ".shp", ".fgb"})
 _STATE_NAME_COLUMNS = ("nm_uf", "nome", "name", "nome_uf", "nm_estado")
 
 
-def read_gdf(path: str | Path, report: CleaningReport):
+def read_gdf(path: str | Path, report: CleaningReport, use_arrow: bool = False):
     """Read a vector file to a GeoDataFrame in EPSG:4326 (no geometry-type check).
 
     The index holds feature numbers (1-based, file order) for messages; callers reset it.
+    `use_arrow` reads through GDAL's Arrow interface (faster; attribute dtypes can differ: dates come
+    as ``datetime.date`` objects, see `geih.sources.prodes`).
     """
     import geopandas as gpd
     import pyogrio
@@ -56,14 +59,16 @@ def read_gdf(path: str | Path, report: CleaningReport):
     if path.is_file() and path.stat().st_size == 0:
         raise DataError("file is empty (0 bytes)", file=name)
     try:
-        layers = pyogrio.list_layers(path)
+        # formats that hold one layer only are not opened twice (GeoJSON is parsed whole on opening)
+        layers = [] if path.suffix.lower() in _SINGLE_LAYER_SUFFIXES and path.is_file() \
+            else pyogrio.list_layers(path)
         layer = None
         if len(layers) > 1:
             layer = str(layers[0][0])
             report.note(f"{len(layers)} layers: read the first, {layer!r}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            gdf = gpd.read_file(path, engine="pyogrio", layer=layer)
+            gdf = gpd.read_file(path, engine="pyogrio", layer=layer, use_arrow=use_arrow)
     except Exception as exc:  # pyogrio/GDAL raise several types for unreadable input
         raise DataError(f"cannot read vector file: {exc}", file=name) from None
     if "geometry" not in gdf or not isinstance(gdf, gpd.GeoDataFrame):
