@@ -142,20 +142,26 @@ def weather_cube(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> Weat
     start, end = dates_col.min(), dates_col.max()
     dates = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D")
     n_cells, n_days = len(cells), len(dates)
-    pos = cell_positions(grid, cells, weather["lat"].to_numpy(), weather["lon"].to_numpy())
+    pos = station_positions(grid, cells, weather["lat"].to_numpy(), weather["lon"].to_numpy())
     keep = pos >= 0
     if not keep.any():
         raise DataError("no weather row falls inside the region", file="weather/")
     day = (dates_col[keep] - start).astype(np.int64)
     flat = pos[keep] * n_days + day
     size = n_cells * n_days
-    count = np.bincount(flat, minlength=size)
-    unique = count.max() <= 1  # one station per cell (the synthetic world): place values directly
+    # Day-major rows covering every cell and day once (as the synthetic world writes them):
+    # reshape instead of scattering.
+    day_major = len(flat) == size and np.array_equal(
+        flat, (np.arange(n_days)[:, None] + np.arange(n_cells)[None, :] * n_days).ravel())
+    unique = day_major or np.bincount(flat, minlength=size).max() <= 1
     arrays = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for var in WEATHER_VARIABLES:
-            values = weather[var].to_numpy(dtype=float)[keep]
-            if unique:
+            values = weather[var].to_numpy(dtype=float)
+            values = values if keep.all() else values[keep]
+            if day_major:
+                cube = values.reshape(n_days, n_cells).T.copy()
+            elif unique:
                 cube = np.full(size, np.nan)
                 cube[flat] = values
             else:
@@ -177,6 +183,19 @@ def weather_cube(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> Weat
     return WeatherCube(dates=dates, elevation_m=elevation, **arrays)
 
 
+def station_positions(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """`cell_positions` of station rows; when the rows repeat one block of stations day after day
+    (the usual layout of a daily table), only the first block is located."""
+    repeats = np.flatnonzero((lat[1:] == lat[0]) & (lon[1:] == lon[0]))
+    period = int(repeats[0]) + 1 if len(repeats) else len(lat)
+    if period < len(lat) and len(lat) % period == 0:
+        block_lat, block_lon = lat[:period], lon[:period]
+        if (np.array_equal(lat.reshape(-1, period), np.broadcast_to(block_lat, (len(lat) // period, period)))
+                and np.array_equal(lon.reshape(-1, period), np.broadcast_to(block_lon, (len(lon) // period, period)))):
+            return np.tile(cell_positions(grid, cells, block_lat, block_lon), len(lat) // period)
+    return cell_positions(grid, cells, lat, lon)
+
+
 def full_months(dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Month-start timestamps of the calendar months fully covered by `dates`."""
     months = pd.date_range(dates[0].to_period("M").to_timestamp(), dates[-1], freq="MS")
@@ -192,38 +211,25 @@ def month_bounds(dates: pd.DatetimeIndex, months: pd.DatetimeIndex) -> np.ndarra
 
 
 def monthly_reduce(daily: np.ndarray, bounds: np.ndarray, how: str) -> np.ndarray:
-    """Reduce a (cells, days) array over each month (NaN-aware): how in sum/mean/max/min/last."""
-    out = np.empty((daily.shape[0], len(bounds) - 1))
-    for i in range(len(bounds) - 1):
-        block = daily[:, bounds[i]:bounds[i + 1]]
-        with np.errstate(invalid="ignore"), _quiet_nan():
-            if how == "sum":
-                out[:, i] = np.where(np.isnan(block).all(axis=1), np.nan, np.nansum(block, axis=1))
-            elif how == "mean":
-                out[:, i] = np.nanmean(block, axis=1)
-            elif how == "max":
-                out[:, i] = np.nanmax(block, axis=1)
-            elif how == "min":
-                out[:, i] = np.nanmin(block, axis=1)
-            elif how == "last":
-                out[:, i] = block[:, -1]
-            else:
-                raise ValueError(f"unknown reduction {how!r}")
-    return out
-
-
-class _quiet_nan:
-    """Silence numpy's all-NaN slice warnings inside a block."""
-
-    def __enter__(self):
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
+    """Reduce a (cells, days) array over each month (NaN-aware; an all-NaN month gives NaN):
+    how in sum/mean/max/min/last. `bounds` from `month_bounds`."""
+    block = daily[:, bounds[0]:bounds[-1]]
+    starts = bounds[:-1] - bounds[0]
+    if how == "last":
+        return block[:, bounds[1:] - bounds[0] - 1].astype(float)
+    valid = ~np.isnan(block)
+    count = np.add.reduceat(valid, starts, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if how in ("sum", "mean"):
+            total = np.add.reduceat(np.where(valid, block, 0.0), starts, axis=1)
+            out = total if how == "sum" else total / count
+        elif how == "max":
+            out = np.fmax.reduceat(block, starts, axis=1)
+        elif how == "min":
+            out = np.fmin.reduceat(block, starts, axis=1)
+        else:
+            raise ValueError(f"unknown reduction {how!r}")
+    return np.where(count > 0, out, np.nan)
 
 
 def days_since_rain(precip: np.ndarray, threshold_mm: float = 1.0) -> np.ndarray:

@@ -69,3 +69,66 @@ def test_label_month_never_reaches_the_features():
     moved = fire_risk.featurize(bumped, 1.0)
     earlier = base["month"] < base["month"].max()
     pd.testing.assert_frame_equal(base.loc[earlier, fire_risk.FEATURES], moved.loc[earlier, fire_risk.FEATURES])
+
+
+def test_monthly_reduce_matches_pandas_with_nan():
+    from geih.tasks import common
+
+    dates = pd.date_range("2020-01-01", "2020-03-31", freq="D")
+    rng = np.random.default_rng(0)
+    daily = rng.random((3, len(dates)))
+    daily[0, :31] = np.nan  # cell 0: January all missing
+    daily[1, 40] = np.nan
+    months = common.full_months(dates)
+    bounds = common.month_bounds(dates, months)
+    frame = pd.DataFrame(daily.T, index=dates)
+    by_month = frame.groupby(frame.index.to_period("M"))
+    np.testing.assert_allclose(common.monthly_reduce(daily, bounds, "mean"), by_month.mean().to_numpy().T)
+    np.testing.assert_allclose(common.monthly_reduce(daily, bounds, "max"), by_month.max().to_numpy().T)
+    np.testing.assert_allclose(common.monthly_reduce(daily, bounds, "min"), by_month.min().to_numpy().T)
+    total = common.monthly_reduce(daily, bounds, "sum")
+    assert np.isnan(total[0, 0])  # all-NaN month is missing, not zero
+    np.testing.assert_allclose(total[1:], by_month.sum().to_numpy().T[1:])
+    np.testing.assert_allclose(common.monthly_reduce(daily, bounds, "last"), daily[:, [30, 59, 90]])
+
+
+def test_weather_cube_same_for_day_major_shuffled_and_duplicated_rows():
+    from geih.grid import Grid
+    from geih.tasks import common
+
+    g = Grid(1.0)
+    ids = np.array([10 * g.ncols + 10, 10 * g.ncols + 11, 12 * g.ncols + 3])
+    cells = pd.DataFrame({"cell_id": ids})
+    cells["lat"], cells["lon"] = g.center(ids)
+    dates = pd.date_range("2020-01-01", periods=5, freq="D")
+    rng = np.random.default_rng(1)
+    rows = pd.DataFrame({"date": np.repeat(dates, 3), "lat": np.tile(cells["lat"], 5), "lon": np.tile(cells["lon"], 5)})
+    for var in common.WEATHER_VARIABLES:
+        rows[var] = rng.random(len(rows))
+    rows["elevation_m"] = 100.0
+    fast = common.weather_cube(g, cells, rows)
+    shuffled = common.weather_cube(g, cells, rows.sample(frac=1, random_state=0))
+    np.testing.assert_array_equal(fast.precip_mm, shuffled.precip_mm)
+    assert fast.precip_mm[1, 2] == rows["precip_mm"].iloc[2 * 3 + 1]
+    # Two stations in one cell are averaged.
+    twin = rows.copy()
+    twin["precip_mm"] += 1.0
+    both = common.weather_cube(g, cells, pd.concat([rows, twin], ignore_index=True))
+    np.testing.assert_allclose(both.precip_mm, fast.precip_mm + 0.5)
+
+
+def test_station_positions_fast_path_equals_the_general_one():
+    from geih.grid import Grid
+    from geih.tasks import common
+
+    g = Grid(1.0)
+    ids = np.array([10 * g.ncols + 10, 10 * g.ncols + 11, 12 * g.ncols + 3])
+    cells = pd.DataFrame({"cell_id": ids})
+    cells["lat"], cells["lon"] = g.center(ids)
+    lat = np.tile(np.append(cells["lat"].to_numpy(), 50.0), 4)  # one station outside the grid
+    lon = np.tile(np.append(cells["lon"].to_numpy(), -60.0), 4)
+    expected = common.cell_positions(g, cells, lat, lon)
+    np.testing.assert_array_equal(common.station_positions(g, cells, lat, lon), expected)
+    assert expected.tolist()[:4] == [0, 1, 2, -1]
+    lat[5] = cells["lat"].iloc[2]  # break the repeating layout
+    np.testing.assert_array_equal(common.station_positions(g, cells, lat, lon), common.cell_positions(g, cells, lat, lon))
