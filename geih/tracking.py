@@ -8,6 +8,7 @@ main repository's store rather than into a folder deleted after the experiment.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -21,50 +22,139 @@ log = logging.getLogger(__name__)
 
 EXPERIMENT_PREFIX = "geih"
 TEMP_EXP_MARKER = os.sep.join(("", ".dvc", "tmp", "exps", ""))
+LOCK_FILE = ".store.lock"
+# Types inside our fitted Pipelines that skops does not trust by default (docs/mlflow.md). Loading
+# a skops file that holds any other type fails, so a tampered model file cannot run arbitrary code
+# (MLflow reads this list from the model's MLmodel file: trust the store itself).
+SKOPS_TRUSTED_TYPES = (
+    "collections.OrderedDict",
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+)
 
 
 def repo_root(start: str | Path | None = None) -> Path:
     """The main repository root: DVC_ROOT (or the nearest folder with dvc.yaml above `start`),
-    with any `.dvc/tmp/exps/...` temporary-experiment suffix cut off."""
+    with any `.dvc/tmp/exps/...` temporary-experiment suffix cut off.
+
+    DVC sets DVC_ROOT to the parent repository for queued experiments; the suffix is cut as well
+    so that a stage started by hand inside a temporary copy still finds the main store.
+    """
     if start is None and os.environ.get("DVC_ROOT"):
         root = Path(os.environ["DVC_ROOT"]).resolve()
     else:
         here = Path(start or Path.cwd()).resolve()
         root = next((p for p in (here, *here.parents) if (p / "dvc.yaml").exists()), here)
-    text = str(root) + os.sep
+    return main_root(root)
+
+
+def main_root(path: Path) -> Path:
+    """`path` with a `.dvc/tmp/exps/...` temporary-experiment suffix cut off."""
+    text = str(path) + os.sep
     if TEMP_EXP_MARKER in text:
-        root = Path(text.split(TEMP_EXP_MARKER, 1)[0])
-    return root
+        return Path(text.split(TEMP_EXP_MARKER, 1)[0])
+    return path
 
 
 def tracking_uri(root: Path | None = None) -> str:
-    """MLFLOW_TRACKING_URI if set, else the SQLite store under the repo root."""
+    """MLFLOW_TRACKING_URI if set (a relative local path made absolute under the repo root, so a
+    temporary experiment copy does not swallow it), else the SQLite store under the repo root."""
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     if uri:
-        return uri
+        return absolute_uri(uri, root or repo_root()) if _is_relative_local(uri) else uri
     root = root or repo_root()
     return f"sqlite:///{root / 'mlflow' / 'mlflow.db'}"
+
+
+def _is_relative_local(uri: str) -> bool:
+    """sqlite:///rel.db, file:rel or ./rel — local paths that would resolve inside the cwd."""
+    if uri.startswith("sqlite:///"):
+        path = uri.removeprefix("sqlite:///")
+        return bool(path) and not path.startswith(("/", ":memory:"))
+    if uri.startswith("file:"):
+        return not uri.removeprefix("file:").startswith("/")
+    return ":" not in uri and (uri.startswith(".") or "/" in uri) and not os.path.isabs(uri)
+
+
+def absolute_uri(uri: str, root: Path) -> str:
+    """A relative sqlite/file/plain-path URI resolved against `root`."""
+    if uri.startswith("sqlite:///"):
+        return f"sqlite:///{(root / uri.removeprefix('sqlite:///')).resolve()}"
+    return str((root / uri.removeprefix("file:")).resolve())
+
+
+def is_local_store(uri: str) -> bool:
+    """True for a SQLite store (artifact locations and locks are then ours to choose)."""
+    return uri.startswith("sqlite:")
 
 
 def experiment_name(task: str | None) -> str:
     return f"{EXPERIMENT_PREFIX}-{task}" if task else f"{EXPERIMENT_PREFIX}-data"
 
 
+@contextmanager
+def store_lock(root: Path | None = None) -> Iterator[None]:
+    """An exclusive inter-process lock on the local store (`<root>/mlflow/.store.lock`).
+
+    Serialises first-time creation/migration of the SQLite file and the registry's
+    read-decide-set-alias step between parallel queue workers. A no-op for remote stores and on
+    platforms without fcntl.
+    """
+    root = root or repo_root()
+    if not is_local_store(tracking_uri(root)):
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; `geih tracking init` first is then required
+        yield
+        return
+    (root / "mlflow").mkdir(parents=True, exist_ok=True)
+    with open(root / "mlflow" / LOCK_FILE, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def connect(root: Path | None = None) -> str:
+    """Point MLflow at the store (creating/migrating it under the store lock). Returns the URI."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    root = root or repo_root()
+    uri = tracking_uri(root)
+    mlflow.set_tracking_uri(uri)
+    with store_lock(root):
+        MlflowClient().search_experiments(max_results=1)  # opens (and first time migrates) the store
+    return uri
+
+
 def init_store(tasks: list[str], root: Path | None = None) -> str:
     """Create (and migrate) the store and each task's experiment with a stable artifact location.
 
-    Run once before parallel queue workers start: concurrent first-time migrations of one SQLite
-    file race. Idempotent. Returns the tracking URI.
+    Run once before parallel queue workers start (the stages also take a file lock for this, but
+    creating everything up front keeps the first experiments from waiting on each other).
+    Idempotent. Returns the tracking URI.
     """
     import mlflow
 
     root = root or repo_root()
     uri = tracking_uri(root)
-    if uri.startswith("sqlite:///"):
-        (root / "mlflow" / "artifacts").mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
-    for name in [experiment_name(None), *(experiment_name(t) for t in tasks)]:
-        ensure_experiment(name, root)
+    if is_local_store(uri):
+        (root / "mlflow" / "artifacts").mkdir(parents=True, exist_ok=True)
+    with store_lock(root):
+        for name in [experiment_name(None), *(experiment_name(t) for t in tasks)]:
+            ensure_experiment(name, root)
     return uri
 
 
@@ -76,9 +166,10 @@ def ensure_experiment(name: str, root: Path) -> str:
     client = MlflowClient()
     found = client.get_experiment_by_name(name)
     if found is not None:
+        _check_artifact_location(found.artifact_location, name)
         return found.experiment_id
     location = None
-    if tracking_uri(root).startswith("sqlite:///"):
+    if is_local_store(tracking_uri(root)):
         location = (root / "mlflow" / "artifacts" / name).as_uri()
     try:
         return client.create_experiment(name, artifact_location=location)
@@ -89,6 +180,14 @@ def ensure_experiment(name: str, root: Path) -> str:
         return found.experiment_id
 
 
+def _check_artifact_location(location: str, name: str) -> None:
+    """Warn when an experiment's artifacts would land in a temporary or relative folder."""
+    if TEMP_EXP_MARKER.replace(os.sep, "/") in location.replace(os.sep, "/") or location.startswith(
+            ("./", "mlruns")):
+        log.warning("MLflow experiment %s stores artifacts at %s, a temporary or relative folder: "
+                    "delete the experiment (or the store) and run `geih tracking init`", name, location)
+
+
 def git_commit(root: Path) -> str:
     """HEAD commit of the repo at `root`, or 'unknown' outside git."""
     try:
@@ -97,6 +196,12 @@ def git_commit(root: Path) -> str:
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def code_commit(root: Path) -> str:
+    """The commit the running code comes from: a DVC experiment's baseline when inside one (the
+    main checkout's HEAD may have moved since the experiment was queued), else HEAD."""
+    return os.environ.get("DVC_EXP_BASELINE_REV") or git_commit(root)
 
 
 def data_version(paths: list[str | Path]) -> str:
@@ -119,33 +224,71 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def pipeline_run_id() -> str:
+    """One value shared by every stage of one pipeline execution: the DVC experiment's name, else
+    GEIH_PIPELINE_RUN (set by `make repro`), else the id of the `dvc` process running the stages,
+    else 'manual'."""
+    return (os.environ.get("DVC_EXP_NAME") or os.environ.get("GEIH_PIPELINE_RUN")
+            or dvc_process_id() or "manual")
+
+
+def dvc_process_id(max_depth: int = 6) -> str | None:
+    """'dvc-<UTC start>-<pid>' of the nearest ancestor `dvc` process (Linux /proc), or None."""
+    pid = os.getppid()
+    try:
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        for _ in range(max_depth):
+            if pid <= 1:
+                return None
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            if any(Path(part.decode(errors="replace")).name == "dvc" for part in cmd[:2]) or (
+                    b"dvc" in cmd[:3] and b"-m" in cmd[:3]):
+                started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+                stamp = dt.datetime.fromtimestamp(started, dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                return f"dvc-{stamp}-{pid}"
+            pid = int(fields[1])
+    except (OSError, ValueError, StopIteration, IndexError):
+        return None
+    return None
+
+
 def run_tags(stage: str, task: str | None, root: Path, data_deps: list[str | Path]) -> dict[str, str]:
     """Tags of a stage run: stage, task, git commit, DVC experiment, pipeline run and data version."""
     tags = {
         "geih.stage": stage,
         "geih.task": task or "",
-        "git.commit": git_commit(root),
+        "git.commit": code_commit(root),
         "geih.data_version": data_version(data_deps) if data_deps else "",
-        "geih.pipeline_run": os.environ.get("GEIH_PIPELINE_RUN")
-        or os.environ.get("DVC_EXP_NAME") or "manual",
+        "geih.pipeline_run": pipeline_run_id(),
     }
-    for env, tag in (("DVC_EXP_NAME", "dvc.exp_name"), ("DVC_EXP_BASELINE_REV", "dvc.baseline_rev")):
-        if os.environ.get(env):
-            tags[tag] = os.environ[env]
+    tags.update(dvc_tags())
     return tags
+
+
+def dvc_tags() -> dict[str, str]:
+    """dvc.exp_name / dvc.baseline_rev / dvc.stage from the environment DVC gives a stage."""
+    names = (("DVC_EXP_NAME", "dvc.exp_name"), ("DVC_EXP_BASELINE_REV", "dvc.baseline_rev"),
+             ("DVC_STAGE", "dvc.stage"))
+    return {tag: os.environ[env] for env, tag in names if os.environ.get(env)}
 
 
 @contextmanager
 def stage_run(stage: str, task: str | None, params: dict[str, Any] | None = None,
               data_deps: list[str | Path] | None = None) -> Iterator[Any]:
     """An MLflow run named `stage@task` in the task's experiment, tagged and with `params` logged
-    (flattened, dotted keys)."""
+    (flattened, dotted keys). An exception inside marks the run FAILED."""
     import mlflow
 
     root = repo_root()
-    mlflow.set_tracking_uri(tracking_uri(root))
-    exp_id = ensure_experiment(experiment_name(task), root)
+    uri = tracking_uri(root)
+    mlflow.set_tracking_uri(uri)
+    with store_lock(root):  # the first store access creates/migrates a new SQLite file
+        exp_id = ensure_experiment(experiment_name(task), root)
     name = f"{stage}@{task}" if task else stage
+    log.debug("%s: tracking to %s (experiment %s)", name, uri, exp_id)
     with mlflow.start_run(experiment_id=exp_id, run_name=name,
                           tags=run_tags(stage, task, root, data_deps or [])) as run:
         if params:
@@ -173,3 +316,52 @@ def log_metrics(metrics: dict[str, Any]) -> None:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v}
     if flat:
         mlflow.log_metrics(flat)
+
+
+def model_format(model: Any) -> str:
+    """'skops' when every type in the fitted model is trusted by skops or listed in
+    SKOPS_TRUSTED_TYPES, else 'cloudpickle' (logged with a warning naming the other types)."""
+    try:
+        import skops.io
+    except ImportError:
+        log.warning("skops is not installed: logging the model with cloudpickle")
+        return "cloudpickle"
+    try:
+        untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    except Exception as exc:  # skops cannot represent some object in the model
+        log.warning("skops cannot serialise this model (%s): logging it with cloudpickle", exc)
+        return "cloudpickle"
+    unknown = sorted(set(untrusted) - set(SKOPS_TRUSTED_TYPES))
+    if unknown:
+        log.warning("model holds types outside SKOPS_TRUSTED_TYPES %s: logging it with cloudpickle", unknown)
+        return "cloudpickle"
+    return "skops"
+
+
+def model_pip_requirements(model_name: str, fmt: str) -> list[str]:
+    """Pinned requirements to load a logged model: the bundle's set plus the serialiser."""
+    from importlib.metadata import version
+
+    from geih.training import pip_requirements
+
+    base = [r for r in pip_requirements(model_name) if not r.startswith("cloudpickle==")]
+    return [*base, f"{fmt}=={version(fmt)}"]
+
+
+def log_sklearn_model(model: Any, X: Any, model_name: str) -> Any:
+    """Log a fitted Pipeline to the active run: skops with SKOPS_TRUSTED_TYPES when possible (else
+    cloudpickle), explicit pinned pip requirements, a signature of X → predict_proba and a 5-row
+    input example; pyfunc returns predict_proba (column 1 = probability of the positive class).
+    Returns MLflow's ModelInfo; tags the run with geih.model_format."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    fmt = model_format(model)
+    example = X.head(5)
+    signature = infer_signature(example, model.predict_proba(example))
+    extra = {"skops_trusted_types": list(SKOPS_TRUSTED_TYPES)} if fmt == "skops" else {}
+    info = mlflow.sklearn.log_model(
+        model, name="model", serialization_format=fmt, pip_requirements=model_pip_requirements(model_name, fmt),
+        signature=signature, input_example=example, pyfunc_predict_fn="predict_proba", **extra)
+    mlflow.set_tag("geih.model_format", fmt)
+    return info

@@ -13,7 +13,7 @@ from geih.models import build_model, feature_importance, resolve_train_params
 from geih.params import group, load_params, number
 from geih.stage import run_main
 from geih.tasks import TASKS
-from geih.training import feature_matrix, fit_model, load_schema, load_split, log_model, save_model
+from geih.training import feature_matrix, fit_model, load_schema, load_split, save_model
 
 log = logging.getLogger("geih.stages.train")
 
@@ -45,14 +45,12 @@ def main(argv: list[str] | None = None) -> None:
                    "train_brier": fit["brier"]}
         io.write_json(metrics, args.metrics)
         tracking.log_metrics(metrics)
-        importance = feature_importance(model, schema["features"])
-        if importance:
-            import mlflow
-
-            mlflow.log_dict(importance, "feature_importance.json")
-        info = log_model(model, X, model_name)
         import mlflow
 
+        importance = feature_importance(model, schema["features"])
+        if importance:
+            mlflow.log_dict(importance, "feature_importance.json")
+        info = tracking.log_sklearn_model(model, X, model_name)
         mlflow.set_tags({"geih.model_sha256": tracking.file_sha256(args.model),
                          "geih.model_id": info.model_id, "geih.model_type": model_name})
         log.info("train@%s: logged model %s in run %s", args.task, info.model_id, run.info.run_id)
