@@ -66,17 +66,3 @@ def pip_requirements(model_name: str) -> list[str]:
     """Pinned requirements needed to load and run a model of this kind."""
     packages = ["scikit-learn", "pandas", "numpy", "joblib", "cloudpickle", *MODEL_PACKAGES[model_name]]
     return [f"{p}=={version(p)}" for p in packages]
-
-
-def log_model(model: Any, X: pd.DataFrame, model_name: str) -> Any:
-    """Log the Pipeline to the active MLflow run (cloudpickle format, explicit pip requirements,
-    signature and a 5-row input example). Returns MLflow's ModelInfo."""
-    import mlflow
-    from mlflow.models import infer_signature
-
-    example = X.head(5)
-    signature = infer_signature(example, model.predict_proba(example)[:, 1])
-    return mlflow.sklearn.log_model(
-        model, name="model", serialization_format="cloudpickle",
-        pip_requirements=pip_requirements(model_name), signature=signature, input_example=example,
-        pyfunc_predict_fn="predict_proba")

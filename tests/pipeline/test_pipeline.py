@@ -56,7 +56,7 @@ from mlflow import MlflowClient
 mlflow.set_tracking_uri("sqlite:///{tiny_repo}/mlflow/mlflow.db")
 c = MlflowClient()
 exp = c.get_experiment_by_name("geih-{task}")
-runs = c.search_runs([exp.experiment_id])
+runs = [r for r in c.search_runs([exp.experiment_id]) if "dvc.exp_name" not in r.data.tags]
 print(json.dumps({{"stages": sorted(r.data.tags["geih.stage"] for r in runs),
                    "commit": [r.data.tags["git.commit"] for r in runs][0],
                    "pipeline": sorted(set(r.data.tags["geih.pipeline_run"] for r in runs)),
