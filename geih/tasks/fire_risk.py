@@ -28,7 +28,7 @@ PREPARE_KEYS = {"grid_resolution_deg", "dedup", "reference_satellite"}
 WEATHER_FEATURES = ["precip_mm", "rainy_days", "days_without_rain", "max_dry_spell", "tmax_mean",
                     "tmax_max", "rhmin_mean", "rhmin_min", "wind_mean", "inpe_risk_mean", "inpe_risk_max"]
 STATIC_FEATURES = ["lat", "lon", "dist_road_km", "dist_settlement_km"]
-CLEARING_FEATURES = ["cleared_km2_last_year", "cleared_frac_total"]
+CLEARING_FEATURES = ["cleared_km2_last_year", "cleared_frac_total", "cleared_km2_12m"]
 HISTORY_MONTHS = 12
 
 
@@ -110,6 +110,7 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     clearing = common.clearing_by_cell_year(grid, cells, prodes)
 
     wx = monthly_weather(cube, months, veg_class, cells["lat"].to_numpy())
+    wx["cleared_km2_12m"] = monthly_clearing_12m(grid, cells, prodes, months)
     panel = assemble_panel(cells, months, counts, wx, lc, dist, clearing)
     report = {
         "hotspots_loaded": n_loaded, "hotspots_outside_region": n_outside,
@@ -128,6 +129,23 @@ def _sum_counts(reports: list) -> dict[str, int]:
         for key, value in r.counts.items():
             total[key] = total.get(key, 0) + int(value)
     return dict(sorted(total.items()))
+
+
+def monthly_clearing_12m(grid: Grid, cells: pd.DataFrame, prodes: pd.DataFrame,
+                         months: pd.DatetimeIndex) -> np.ndarray:
+    """PRODES area (km²) whose image date falls in the 12 months up to and including each month,
+    as a (cells, months) array; polygons without an image date are left out."""
+    out = np.zeros((len(cells), len(months)))
+    dated = prodes[prodes["image_date"].notna()] if "image_date" in prodes.columns else prodes.iloc[:0]
+    if dated.empty:
+        return out
+    points = dated.geometry.representative_point()
+    pos = common.cell_positions(grid, cells, points.y.to_numpy(), points.x.to_numpy())
+    month = pd.DatetimeIndex(pd.to_datetime(dated["image_date"])).to_period("M").to_timestamp()
+    m_idx = months.get_indexer(month)
+    keep = (pos >= 0) & (m_idx >= 0)
+    np.add.at(out, (pos[keep], m_idx[keep]), dated["area_km2"].to_numpy(dtype=float)[keep])
+    return _rolling_sum(out, 12)
 
 
 def assemble_panel(cells: pd.DataFrame, months: pd.DatetimeIndex, counts: np.ndarray,
@@ -209,11 +227,15 @@ def featurize(panel: pd.DataFrame, grid_resolution_deg: float) -> pd.DataFrame:
     feats["hotspots_12m"] = _rolling_sum(hot, HISTORY_MONTHS).reshape(-1)
     feats["fire_months_12m"] = _rolling_sum((hot > 0).astype(float), HISTORY_MONTHS).reshape(-1)
     feats["hotspots_same_month_last_year"] = _shift(hot, HISTORY_MONTHS - 1).reshape(-1)
+    feats["hotspots_mean_all_past"] = _expanding_mean(hot).reshape(-1)
+    feats["fire_rate_label_calendar_month"] = _same_calendar_month_mean((hot > 0).astype(float)).reshape(-1)
+    feats["hotspots_label_calendar_month"] = _same_calendar_month_mean(hot).reshape(-1)
     feats["neighbour_hotspots_m0"] = nb.reshape(-1)
     feats["neighbour_hotspots_12m"] = _rolling_sum(nb, HISTORY_MONTHS).reshape(-1)
     precip = panel["precip_mm"].to_numpy().reshape(n_cells, n_months)
     feats["precip_mm_m1"] = _shift(precip, 1).reshape(-1)
     feats["precip_mm_3m"] = _rolling_sum(precip, 3).reshape(-1)
+    feats["precip_label_calendar_month_clim"] = _same_calendar_month_mean(precip).reshape(-1)
     label_month = panel["label_month"].dt.month.to_numpy()
     feats["label_month_sin"] = np.sin(2 * np.pi * label_month / 12)
     feats["label_month_cos"] = np.cos(2 * np.pi * label_month / 12)
@@ -226,8 +248,9 @@ def featurize(panel: pd.DataFrame, grid_resolution_deg: float) -> pd.DataFrame:
 
 FEATURES = (STATIC_FEATURES + WEATHER_FEATURES + common.LANDCOVER_FEATURES + CLEARING_FEATURES + [
     "hotspots_m0", "hotspots_m1", "hotspots_m2", "hotspots_12m", "fire_months_12m",
-    "hotspots_same_month_last_year", "neighbour_hotspots_m0", "neighbour_hotspots_12m",
-    "precip_mm_m1", "precip_mm_3m", "label_month_sin", "label_month_cos"])
+    "hotspots_same_month_last_year", "hotspots_mean_all_past", "fire_rate_label_calendar_month",
+    "hotspots_label_calendar_month", "neighbour_hotspots_m0", "neighbour_hotspots_12m",
+    "precip_mm_m1", "precip_mm_3m", "precip_label_calendar_month_clim", "label_month_sin", "label_month_cos"])
 ID_COLUMNS = ["cell_id", "month", "label_month", "state", "n_hotspots_label_month"]
 BASELINE_COLUMN = "inpe_risk_max"
 
@@ -244,6 +267,28 @@ def _rolling_sum(arr: np.ndarray, window: int) -> np.ndarray:
     out = csum.copy()
     out[:, window:] = csum[:, window:] - csum[:, :-window]
     return out
+
+
+def _expanding_mean(arr: np.ndarray) -> np.ndarray:
+    """Mean of each cell's values from the first month up to and including the current one."""
+    return np.nancumsum(arr, axis=1) / np.cumsum(~np.isnan(arr), axis=1).clip(min=1)
+
+
+def _same_calendar_month_mean(arr: np.ndarray) -> np.ndarray:
+    """For each month t, the mean of the cell's values in the calendar month of t + 1 in earlier
+    years (months t − 11, t − 23, …): what history says about the label month. NaN without history."""
+    total = np.zeros_like(arr, dtype=float)
+    count = np.zeros_like(arr, dtype=float)
+    for j in range(arr.shape[1]):
+        src = j - 11
+        if src < 0:
+            continue
+        value = arr[:, src]
+        ok = ~np.isnan(value)
+        total[:, j] = np.where(ok, value, 0.0) + (total[:, j - 12] if j >= 12 else 0.0)
+        count[:, j] = ok + (count[:, j - 12] if j >= 12 else 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
 
 
 def _neighbour_array_sum(arr: np.ndarray, cell_ids: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
