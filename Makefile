@@ -33,7 +33,9 @@ mlflow-ui: $(STAMP)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow/mlflow.db --host 127.0.0.1 --port 5000
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/prepare_vs_read.py
+	$(BIN)/python benchmarks/prepare_vs_read.py --repeats 5
+	$(BIN)/python benchmarks/prepare_vs_read.py --repeats 3 --task deforestation
+	$(BIN)/python benchmarks/mlflow_overhead.py --repeats 5
 
 clean-venv:
 	rm -rf $(VENV)

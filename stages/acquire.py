@@ -38,8 +38,10 @@ def main(argv: list[str] | None = None) -> None:
             if source == "synthetic":
                 summary = generate_world(config, raw, truth, plots)
             else:
-                plots.mkdir(parents=True)
                 summary = import_directory(Path(source), raw, truth)
+                plots.mkdir(parents=True)
+                (plots / "README.txt").write_text("World map PNGs are drawn for the synthetic world only "
+                                                  "(acquire.source = synthetic).\n", encoding="utf-8")
         tracking.log_metrics({k: v for k, v in summary.items() if isinstance(v, (int, float))})
         if any(args.plots.glob("*.png")):
             import mlflow

@@ -75,6 +75,7 @@ def test_acquire_stage_imports_a_real_layout_directory(tiny_world: Path, tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(list((tmp_path / "raw" / "hotspots").glob("*.csv"))) == 36
     assert json.loads((tmp_path / "truth" / "manifest.json").read_text())["available"] is False
+    assert [p.name for p in (tmp_path / "plots").iterdir()] == ["README.txt"]  # DVC needs a non-empty out
 
 
 def test_prepare_with_bad_params_names_the_key_and_writes_nothing(tiny_world: Path, tmp_path: Path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,18 @@ LANDCOVER_GROUPS: dict[str, tuple[int, ...]] = {
     "urban": (22, 23, 24, 25, 30, 75),
 }
 LANDCOVER_FEATURES = [f"lc_{name}" for name in LANDCOVER_GROUPS]
+
+
+def load_raw(raw_dir: Path, kinds: list[str]) -> dict[str, tuple[Any, list]]:
+    """`load_folder(raw_dir / kind, kind)` for each kind, read concurrently (the readers release the
+    GIL); errors surface in the order of `kinds`, so the first bad folder listed is the one reported."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from geih.sources.folder import load_folder
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {kind: pool.submit(load_folder, Path(raw_dir) / kind, kind) for kind in kinds}
+        return {kind: futures[kind].result() for kind in kinds}
 
 
 def region_cells(grid: Grid, boundary: "pd.DataFrame") -> pd.DataFrame:
@@ -146,13 +159,13 @@ def weather_cube(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> Weat
     keep = pos >= 0
     if not keep.any():
         raise DataError("no weather row falls inside the region", file="weather/")
-    day = (dates_col[keep] - start).astype(np.int64)
-    flat = pos[keep] * n_days + day
     size = n_cells * n_days
     # Day-major rows covering every cell and day once (as the synthetic world writes them):
     # reshape instead of scattering.
-    day_major = len(flat) == size and np.array_equal(
-        flat, (np.arange(n_days)[:, None] + np.arange(n_cells)[None, :] * n_days).ravel())
+    day_major = is_day_major(pos, dates_col, n_cells, n_days)
+    flat = None
+    if not day_major:
+        flat = pos[keep] * n_days + (dates_col[keep] - start).astype(np.int64)
     unique = day_major or np.bincount(flat, minlength=size).max() <= 1
     arrays = {}
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -171,7 +184,9 @@ def weather_cube(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> Weat
                 cube = np.where(n > 0, total / np.maximum(n, 1), np.nan)
             arrays[var] = cube.reshape(n_cells, n_days)
         elevation = np.zeros(n_cells)
-        if "elevation_m" in weather.columns:
+        if "elevation_m" in weather.columns and day_major:  # the first day lists every cell
+            elevation = np.nan_to_num(weather["elevation_m"].to_numpy(dtype=float)[:n_cells], nan=0.0)
+        elif "elevation_m" in weather.columns:
             elev = weather["elevation_m"].to_numpy(dtype=float)[keep]
             ok = ~np.isnan(elev)
             e_sum = np.bincount(pos[keep][ok], weights=elev[ok], minlength=n_cells)
@@ -181,6 +196,17 @@ def weather_cube(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> Weat
     if missing > 0:
         log.warning("%.1f%% of cells have no weather station; their weather features are NaN", 100 * missing)
     return WeatherCube(dates=dates, elevation_m=elevation, **arrays)
+
+
+def is_day_major(pos: np.ndarray, dates: np.ndarray, n_cells: int, n_days: int) -> bool:
+    """True when rows are day after day, each day listing cells 0 … n_cells − 1 in order."""
+    if len(pos) != n_cells * n_days:
+        return False
+    by_day = pos.reshape(n_days, n_cells)
+    if not np.array_equal(by_day[0], np.arange(n_cells)) or not (by_day == by_day[0]).all():
+        return False
+    day = dates.reshape(n_days, n_cells)
+    return bool((day == day[:, :1]).all() and np.array_equal(day[:, 0] - day[0, 0], np.arange(n_days)))
 
 
 def station_positions(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -217,6 +243,16 @@ def monthly_reduce(daily: np.ndarray, bounds: np.ndarray, how: str) -> np.ndarra
     starts = bounds[:-1] - bounds[0]
     if how == "last":
         return block[:, bounds[1:] - bounds[0] - 1].astype(float)
+    if not np.isnan(block).any():  # complete series: plain reductions
+        if how == "sum":
+            return np.add.reduceat(block, starts, axis=1)
+        if how == "mean":
+            return np.add.reduceat(block, starts, axis=1) / np.diff(bounds)
+        if how == "max":
+            return np.maximum.reduceat(block, starts, axis=1)
+        if how == "min":
+            return np.minimum.reduceat(block, starts, axis=1)
+        raise ValueError(f"unknown reduction {how!r}")
     valid = ~np.isnan(block)
     count = np.add.reduceat(valid, starts, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -18,7 +18,6 @@ import pandas as pd
 from geih.errors import DataError
 from geih.grid import Grid, distance_to_features_km, neighbour_pairs
 from geih.params import check_keys, number
-from geih.sources.folder import load_folder
 from geih.tasks import common
 
 log = logging.getLogger(__name__)
@@ -119,24 +118,26 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     check_prepare_params(p)
     raw_dir = Path(raw_dir)
     grid = Grid(float(p["grid_resolution_deg"]))
-    boundary, _ = load_folder(raw_dir / "boundary", "boundary")
+    raw = common.load_raw(raw_dir, ["boundary", "states", "weather", "deforestation", "vegetation_index",
+                                    "landcover", "roads", "settlements"])
+    boundary, _ = raw["boundary"]
     cells = common.region_cells(grid, boundary)
-    states, _ = load_folder(raw_dir / "states", "states")
+    states, _ = raw["states"]
     cells["state"] = common.assign_states(cells, states).to_numpy()
 
-    weather, _ = load_folder(raw_dir / "weather", "weather")
+    weather, _ = raw.pop("weather")
     cube = common.weather_cube(grid, cells, weather)
     del weather
     years = prodes_years_covered(cube.dates)
     if len(years) < 2:
         raise DataError(f"weather covers PRODES years {years}; deforestation needs at least two full "
                         "PRODES years (1 Aug – 31 Jul)", file=str(raw_dir / "weather"))
-    prodes, prodes_reports = load_folder(raw_dir / "deforestation", "deforestation")
+    prodes, prodes_reports = raw["deforestation"]
     clearing = common.clearing_by_cell_year(grid, cells, prodes)
-    vi, _ = load_folder(raw_dir / "vegetation_index", "vegetation_index")
-    landcover, _ = load_folder(raw_dir / "landcover", "landcover")
-    roads, _ = load_folder(raw_dir / "roads", "roads")
-    settlements, _ = load_folder(raw_dir / "settlements", "settlements")
+    vi, _ = raw["vegetation_index"]
+    landcover, _ = raw["landcover"]
+    roads, _ = raw["roads"]
+    settlements, _ = raw["settlements"]
 
     panel = pd.DataFrame({
         "cell_id": np.repeat(cells["cell_id"].to_numpy(), len(years)),

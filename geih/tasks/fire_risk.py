@@ -18,7 +18,6 @@ from geih import fire_index
 from geih.errors import DataError
 from geih.grid import Grid, neighbour_pairs
 from geih.params import check_keys, choice, number
-from geih.sources.folder import load_folder
 from geih.sources.hotspots import clip_to_region, dedup_hotspots
 from geih.tasks import common
 
@@ -78,12 +77,14 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     check_prepare_params(p)
     raw_dir = Path(raw_dir)
     grid = Grid(float(p["grid_resolution_deg"]))
-    boundary, _ = load_folder(raw_dir / "boundary", "boundary")
+    raw = common.load_raw(raw_dir, ["boundary", "states", "weather", "hotspots", "landcover", "roads",
+                                    "settlements", "deforestation"])
+    boundary, _ = raw["boundary"]
     cells = common.region_cells(grid, boundary)
-    states, _ = load_folder(raw_dir / "states", "states")
+    states, _ = raw["states"]
     cells["state"] = common.assign_states(cells, states).to_numpy()
 
-    weather, weather_reports = load_folder(raw_dir / "weather", "weather")
+    weather, weather_reports = raw.pop("weather")
     cube = common.weather_cube(grid, cells, weather)
     del weather
     months = common.full_months(cube.dates)
@@ -91,22 +92,22 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
         raise DataError(f"weather covers {len(months)} full months; fire risk needs at least "
                         f"{HISTORY_MONTHS + 2}", file=str(raw_dir / "weather"))
 
-    hotspots, hot_reports = load_folder(raw_dir / "hotspots", "hotspots")
+    hotspots, hot_reports = raw.pop("hotspots")
     n_loaded = len(hotspots)
     hotspots, n_outside = clip_to_region(hotspots, boundary.geometry.union_all())
     hotspots, dedup_counts = dedup_hotspots(hotspots, p["dedup"], p["reference_satellite"])
     counts = monthly_hotspot_counts(hotspots, grid, cells, months)
 
-    landcover, _ = load_folder(raw_dir / "landcover", "landcover")
+    landcover, _ = raw["landcover"]
     lc_years = np.sort(landcover["year"].unique())
     veg_class = fire_index.vegetation_class_from_mapbiomas(
         common.dominant_class(grid, cells, landcover, int(lc_years[0])))
     lc = common.landcover_fractions(grid, cells, landcover)
 
-    roads, _ = load_folder(raw_dir / "roads", "roads")
-    settlements, _ = load_folder(raw_dir / "settlements", "settlements")
+    roads, _ = raw["roads"]
+    settlements, _ = raw["settlements"]
     dist = common.distances_km(cells, roads, settlements)
-    prodes, _ = load_folder(raw_dir / "deforestation", "deforestation")
+    prodes, _ = raw["deforestation"]
     clearing = common.clearing_by_cell_year(grid, cells, prodes)
 
     wx = monthly_weather(cube, months, veg_class, cells["lat"].to_numpy())

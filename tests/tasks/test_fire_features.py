@@ -132,3 +132,18 @@ def test_station_positions_fast_path_equals_the_general_one():
     assert expected.tolist()[:4] == [0, 1, 2, -1]
     lat[5] = cells["lat"].iloc[2]  # break the repeating layout
     np.testing.assert_array_equal(common.station_positions(g, cells, lat, lon), common.cell_positions(g, cells, lat, lon))
+
+
+def test_monthly_reduce_complete_series_path_equals_nan_path():
+    from geih.tasks import common
+
+    dates = pd.date_range("2021-01-01", "2021-04-30", freq="D")
+    daily = np.random.default_rng(3).random((4, len(dates)))
+    months = common.full_months(dates)
+    bounds = common.month_bounds(dates, months)
+    with_nan = daily.copy()
+    with_nan[3, 0] = np.nan  # forces the NaN-aware path for the whole array
+    for how in ("sum", "mean", "max", "min"):
+        fast = common.monthly_reduce(daily, bounds, how)
+        careful = common.monthly_reduce(with_nan, bounds, how)
+        np.testing.assert_allclose(fast[:3], careful[:3])
