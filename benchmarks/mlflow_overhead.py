@@ -45,7 +45,7 @@ def child(root: Path, deps: list[str]) -> dict[str, float]:
     import numpy as np
     import pandas as pd
 
-    from geih import tracking
+    from geih import tracking, training
     from geih.models import build_model
 
     rng = np.random.default_rng(0)
@@ -61,10 +61,10 @@ def child(root: Path, deps: list[str]) -> dict[str, float]:
         t1 = time.perf_counter()
         tracking.log_metrics(metrics)
         t2 = time.perf_counter()
-        tracking.log_sklearn_model(model, X, "xgboost")
+        training.log_sklearn_model(model, X, "xgboost")
         t3 = time.perf_counter()
         mlflow.sklearn.log_model(model, name="model_cloudpickle", serialization_format="cloudpickle",
-                                 pip_requirements=tracking.model_pip_requirements("xgboost", "cloudpickle"),
+                                 pip_requirements=training.model_pip_requirements("xgboost", "cloudpickle"),
                                  input_example=X.head(5), pyfunc_predict_fn="predict_proba")
         t4 = time.perf_counter()
     t5 = time.perf_counter()

@@ -23,23 +23,6 @@ log = logging.getLogger(__name__)
 EXPERIMENT_PREFIX = "geih"
 TEMP_EXP_MARKER = os.sep.join(("", ".dvc", "tmp", "exps", ""))
 LOCK_FILE = ".store.lock"
-# Types inside our fitted Pipelines that skops does not trust by default (docs/mlflow.md). Loading
-# a skops file that holds any other type fails, so a tampered model file cannot run arbitrary code
-# (MLflow reads this list from the model's MLmodel file: trust the store itself).
-SKOPS_TRUSTED_TYPES = (
-    "collections.OrderedDict",
-    "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.tree._tree.Tree",
-    "lightgbm.basic.Booster",
-    "lightgbm.sklearn.LGBMClassifier",
-    "xgboost.core.Booster",
-    "xgboost.sklearn.XGBClassifier",
-)
-
-
 def repo_root(start: str | Path | None = None) -> Path:
     """The main repository root: DVC_ROOT (or the nearest folder with dvc.yaml above `start`),
     with any `.dvc/tmp/exps/...` temporary-experiment suffix cut off.
@@ -316,52 +299,3 @@ def log_metrics(metrics: dict[str, Any]) -> None:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v}
     if flat:
         mlflow.log_metrics(flat)
-
-
-def model_format(model: Any) -> str:
-    """'skops' when every type in the fitted model is trusted by skops or listed in
-    SKOPS_TRUSTED_TYPES, else 'cloudpickle' (logged with a warning naming the other types)."""
-    try:
-        import skops.io
-    except ImportError:
-        log.warning("skops is not installed: logging the model with cloudpickle")
-        return "cloudpickle"
-    try:
-        untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
-    except Exception as exc:  # skops cannot represent some object in the model
-        log.warning("skops cannot serialise this model (%s): logging it with cloudpickle", exc)
-        return "cloudpickle"
-    unknown = sorted(set(untrusted) - set(SKOPS_TRUSTED_TYPES))
-    if unknown:
-        log.warning("model holds types outside SKOPS_TRUSTED_TYPES %s: logging it with cloudpickle", unknown)
-        return "cloudpickle"
-    return "skops"
-
-
-def model_pip_requirements(model_name: str, fmt: str) -> list[str]:
-    """Pinned requirements to load a logged model: the bundle's set plus the serialiser."""
-    from importlib.metadata import version
-
-    from geih.training import pip_requirements
-
-    base = [r for r in pip_requirements(model_name) if not r.startswith("cloudpickle==")]
-    return [*base, f"{fmt}=={version(fmt)}"]
-
-
-def log_sklearn_model(model: Any, X: Any, model_name: str) -> Any:
-    """Log a fitted Pipeline to the active run: skops with SKOPS_TRUSTED_TYPES when possible (else
-    cloudpickle), explicit pinned pip requirements, a signature of X → predict_proba and a 5-row
-    input example; pyfunc returns predict_proba (column 1 = probability of the positive class).
-    Returns MLflow's ModelInfo; tags the run with geih.model_format."""
-    import mlflow
-    from mlflow.models import infer_signature
-
-    fmt = model_format(model)
-    example = X.head(5)
-    signature = infer_signature(example, model.predict_proba(example))
-    extra = {"skops_trusted_types": list(SKOPS_TRUSTED_TYPES)} if fmt == "skops" else {}
-    info = mlflow.sklearn.log_model(
-        model, name="model", serialization_format=fmt, pip_requirements=model_pip_requirements(model_name, fmt),
-        signature=signature, input_example=example, pyfunc_predict_fn="predict_proba", **extra)
-    mlflow.set_tag("geih.model_format", fmt)
-    return info

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from geih import io, tracking
+from geih import io, tracking, training
 from geih.evaluation import binary_metrics
 from geih.models import build_model, feature_importance, resolve_train_params
 from geih.params import group, load_params, number
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         importance = feature_importance(model, schema["features"])
         if importance:
             mlflow.log_dict(importance, "feature_importance.json")
-        info = tracking.log_sklearn_model(model, X, model_name)
+        info = training.log_sklearn_model(model, X, model_name)
         mlflow.set_tags({"geih.model_sha256": tracking.file_sha256(args.model),
                          "geih.model_id": info.model_id, "geih.model_type": model_name})
         log.info("train@%s: logged model %s in run %s", args.task, info.model_id, run.info.run_id)

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from geih import tracking
+from geih import tracking, training
 from geih.models import build_model
 from geih.registry import register_model
 
@@ -70,7 +70,7 @@ def train_run(root: Path, name: str, model_name: str = "logistic_regression", se
     joblib.dump(model, path)
     sha = tracking.file_sha256(path)
     with tracking.stage_run("train", "fire_risk", {"model": model_name}, data_deps=[path]) as run:
-        info = tracking.log_sklearn_model(model, X, model_name)
+        info = training.log_sklearn_model(model, X, model_name)
         mlflow.set_tags({"geih.model_sha256": sha, "geih.model_id": info.model_id})
     return run.info.run_id, sha
 
@@ -167,10 +167,10 @@ def test_models_are_logged_with_skops_and_load_through_pyfunc(store_root: Path, 
     X, y = frame()
     model = build_model(model_name, {"n_estimators": 8, "calibration": calibration}, 0, 1).fit(X, y)
     with tracking.stage_run("train", "fire_risk", {}) as run:
-        info = tracking.log_sklearn_model(model, X, model_name)
+        info = training.log_sklearn_model(model, X, model_name)
     flavor = info.flavors["sklearn"]
     assert flavor["serialization_format"] == "skops"
-    assert set(flavor["skops_trusted_types"]) == set(tracking.SKOPS_TRUSTED_TYPES)
+    assert set(flavor["skops_trusted_types"]) == set(training.SKOPS_TRUSTED_TYPES)
     assert client().get_run(run.info.run_id).data.tags["geih.model_format"] == "skops"
     location = client().get_logged_model(info.model_id).artifact_location
     requirements = (Path(location.removeprefix("file://")) / "requirements.txt").read_text()
@@ -185,8 +185,8 @@ def test_unknown_types_fall_back_to_cloudpickle(store_root: Path):
 
     X, y = frame()
     model = Pipeline([("double", Doubler()), ("model", LogisticRegression())]).fit(X.fillna(0), y)
-    assert tracking.model_format(model) == "cloudpickle"
-    assert tracking.model_format(build_model("xgboost", {"n_estimators": 3}, 0, 1).fit(X, y)) == "skops"
+    assert training.model_format(model) == "cloudpickle"
+    assert training.model_format(build_model("xgboost", {"n_estimators": 3}, 0, 1).fit(X, y)) == "skops"
 
 
 def test_register_champion_challenger_and_records(store_root: Path):
