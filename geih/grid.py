@@ -96,18 +96,6 @@ def neighbour_pairs(grid: Grid, cell_ids: np.ndarray) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def neighbour_sum(values: pd.DataFrame, pairs: pd.DataFrame, value_cols: list[str],
-                  keys: list[str]) -> pd.DataFrame:
-    """Sum of `value_cols` over each cell's neighbours, per the extra `keys` (e.g. month).
-
-    `values` has columns cell_id, *keys, *value_cols; the result has cell_id, *keys and one
-    `<col>` per value column (0 where no neighbour has a row).
-    """
-    joined = pairs.merge(values.rename(columns={"cell_id": "neighbour_id"}), on="neighbour_id")
-    summed = joined.groupby(["cell_id", *keys], sort=False)[value_cols].sum().reset_index()
-    return summed
-
-
 def distance_to_features_km(lat: np.ndarray, lon: np.ndarray, geometries) -> np.ndarray:
     """Distance in km from each (lat, lon) point to the nearest of `geometries` (WGS84 GeoSeries).
 

@@ -285,7 +285,3 @@ def prodes_year_of(month: pd.DatetimeIndex) -> np.ndarray:
 def last_complete_prodes_year(month: pd.DatetimeIndex) -> np.ndarray:
     """The latest PRODES year that ended before each month starts."""
     return prodes_year_of(month) - 1
-
-
-def raw_folder(raw_dir: Path, name: str) -> Path:
-    return Path(raw_dir) / name
