@@ -96,6 +96,16 @@ def neighbour_pairs(grid: Grid, cell_ids: np.ndarray) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def neighbour_array_sum(arr: np.ndarray, cell_ids: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
+    """Sum of each cell's 8-neighbours' rows of `arr` (cells aligned with `cell_ids`)."""
+    index = pd.Index(cell_ids)
+    src = index.get_indexer(pairs["neighbour_id"].to_numpy())
+    dst = index.get_indexer(pairs["cell_id"].to_numpy())
+    out = np.zeros_like(arr)
+    np.add.at(out, dst, arr[src])
+    return out
+
+
 def distance_to_features_km(lat: np.ndarray, lon: np.ndarray, geometries) -> np.ndarray:
     """Distance in km from each (lat, lon) point to the nearest of `geometries` (WGS84 GeoSeries).
 

@@ -76,6 +76,18 @@ def probability_map_png(frame: pd.DataFrame, grid: Grid, title: str, observed_ti
     _save(plt, fig, path)
 
 
+def task_map_png(task: str, rows: pd.DataFrame, grid: Grid, label: str, path: str | Path) -> None:
+    """The evaluation map of one test period: fire-risk levels with observed hotspots, or clearing
+    probability beside the cells cleared."""
+    if task == "fire_risk":
+        frame = rows.assign(observed=rows["n_hotspots_label_month"])
+        risk_map_png(frame, grid, f"Fire risk {label}: predicted level and observed hotspots", path)
+    else:
+        frame = rows.assign(observed=rows["label"])
+        probability_map_png(frame, grid, f"Predicted clearing probability, PRODES {label}",
+                            f"Cells cleared in PRODES {label}", path)
+
+
 def _save(plt, fig, path: str | Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:

@@ -13,7 +13,9 @@ import pandas as pd
 from sklearn.base import clone
 
 from geih import evaluation as ev
-from geih.io import read_json
+from geih import maps
+from geih.grid import Grid
+from geih.io import atomic_path, read_json, write_csv
 from geih.models import feature_importance
 from geih.params import check_keys, choice, number
 from geih.risk import risk_level
@@ -76,6 +78,14 @@ def oracle_scores(test: pd.DataFrame, truth: pd.DataFrame | None, time_col: str)
     return joined["_oracle"].to_numpy(dtype=float)
 
 
+def climatology_period(frame: pd.DataFrame, time_col: str) -> np.ndarray:
+    """The climatology key within a cell: the calendar month of a monthly time column, else one period."""
+    values = frame[time_col]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.month.to_numpy()
+    return np.zeros(len(frame), dtype=np.int64)
+
+
 def period_column(test: pd.DataFrame, time_col: str) -> pd.Series:
     """The breakdown period: calendar month of the label month (fire) or the year (deforestation)."""
     values = test[time_col]
@@ -105,17 +115,11 @@ def evaluate(model: Any, train: pd.DataFrame, test: pd.DataFrame, schema: dict[s
     metrics: dict[str, Any] = ev.binary_metrics(y, prob, threshold)
     metrics.update({"threshold": threshold, "n_train": len(train), "n_test": metrics.pop("n"),
                     "positive_rate_train": float(train["label"].mean())})
-    baseline_col = schema["baseline_column"]
-    baseline_name = "inpe" if baseline_col == "inpe_risk_max" else "neighbours"
+    baseline_col, baseline_name = schema["baseline_column"], schema["baseline_name"]
     metrics.update(ev.ranking_scores(y, test[baseline_col].to_numpy(dtype=float), f"baseline_{baseline_name}"))
-    period = "label_month_of_year" if time_col == "label_month" else "cell_only"
-    if time_col == "label_month":
-        tr = train.assign(label_month_of_year=train["label_month"].dt.month)
-        te = test.assign(label_month_of_year=test["label_month"].dt.month)
-        metrics.update(ev.ranking_scores(y, ev.climatology_score(tr, te, period), "baseline_climatology"))
-    else:
-        tr, te = train.assign(cell_only=0), test.assign(cell_only=0)
-        metrics.update(ev.ranking_scores(y, ev.climatology_score(tr, te, period), "baseline_climatology"))
+    # Climatology: the training frequency of the same cell (and calendar month, for monthly tasks).
+    tr, te = train.assign(period=climatology_period(train, time_col)), test.assign(period=climatology_period(test, time_col))
+    metrics.update(ev.ranking_scores(y, ev.climatology_score(tr, te, "period"), "baseline_climatology"))
     oracle = oracle_scores(test, truth, time_col)
     metrics.update(ev.ranking_scores(y, oracle, "oracle"))
     if truth is not None:
@@ -158,3 +162,22 @@ def map_rows(predictions: pd.DataFrame, time_col: str, which: str) -> list[tuple
         label = pd.Timestamp(value).strftime("%Y-%m") if time_col == "label_month" else str(value)
         out.append((label, predictions[values == value]))
     return out
+
+
+def write_plots(result: Evaluation, task: str, grid: Grid, time_col: str, map_months: str, folder: Path) -> None:
+    """Plot data CSVs and map PNGs (`map_last.png`, plus `map_<period>.png` for earlier periods), atomically."""
+    with atomic_path(folder) as tmp:
+        tmp.mkdir()
+        for name, frame in result.plots.items():
+            write_csv(frame, tmp / f"{name}.csv")
+        for i, (label, rows) in enumerate(reversed(map_rows(result.predictions, time_col, map_months))):
+            maps.task_map_png(task, rows, grid, label, tmp / ("map_last.png" if i == 0 else f"map_{label}.png"))
+
+
+def write_predictions(result: Evaluation, grid: Grid, time_col: str, folder: Path) -> None:
+    """Test predictions (Parquet) and the last period's cells as GeoJSON, atomically."""
+    with atomic_path(folder) as tmp:
+        tmp.mkdir()
+        result.predictions.to_parquet(tmp / "test_predictions.parquet", index=False, compression="zstd")
+        label, rows = map_rows(result.predictions, time_col, "last")[0]
+        maps.cells_geojson(rows.drop(columns=[time_col]).assign(period=label), grid, tmp / "last_period.geojson")

@@ -7,10 +7,10 @@ import logging
 import sys
 from pathlib import Path
 
-from geih import io, maps, tracking
+from geih import io, tracking
 from geih.grid import Grid
 from geih.params import group, load_params
-from geih.report import check_evaluate_params, evaluate, load_truth, map_rows
+from geih.report import check_evaluate_params, evaluate, load_truth, write_plots, write_predictions
 from geih.stage import run_main
 from geih.training import load_model, load_schema, load_split
 
@@ -37,19 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     with tracking.stage_run("evaluate", args.task, p, data_deps=[args.features, args.model]):
         result = evaluate(model, train, test, schema, truth, p)
         grid = Grid(float(schema["grid_resolution_deg"]))
-        time_col = schema["time_column"]
-        with io.atomic_path(args.plots) as tmp:
-            tmp.mkdir()
-            for name, frame in result.plots.items():
-                io.write_csv(frame, tmp / f"{name}.csv")
-            for i, (label, rows) in enumerate(reversed(map_rows(result.predictions, time_col, p["map_months"]))):
-                name = "map_last.png" if i == 0 else f"map_{label}.png"
-                _draw_map(args.task, rows, grid, label, tmp / name)
-        with io.atomic_path(args.predictions) as tmp:
-            tmp.mkdir()
-            result.predictions.to_parquet(tmp / "test_predictions.parquet", index=False, compression="zstd")
-            label, rows = map_rows(result.predictions, time_col, "last")[0]
-            maps.cells_geojson(rows.drop(columns=[time_col]).assign(period=label), grid, tmp / "last_period.geojson")
+        write_plots(result, args.task, grid, schema["time_column"], p["map_months"], args.plots)
+        write_predictions(result, grid, schema["time_column"], args.predictions)
         io.write_json(result.metrics, args.metrics)
         tracking.log_metrics(result.metrics)
         import mlflow
@@ -59,16 +48,6 @@ def main(argv: list[str] | None = None) -> None:
     m = result.metrics
     log.info("evaluate@%s: roc_auc %.4f pr_auc %.4f (oracle %s)", args.task, m["roc_auc"], m["pr_auc"],
              f"{m['oracle_roc_auc']:.4f}" if m["oracle_roc_auc"] == m["oracle_roc_auc"] else "n/a")
-
-
-def _draw_map(task: str, rows, grid: Grid, label: str, path: Path) -> None:
-    if task == "fire_risk":
-        frame = rows.assign(observed=rows["n_hotspots_label_month"])
-        maps.risk_map_png(frame, grid, f"Fire risk {label}: predicted level and observed hotspots", path)
-    else:
-        frame = rows.assign(observed=rows["label"])
-        maps.probability_map_png(frame, grid, f"Predicted clearing probability, PRODES {label}",
-                                 f"Cells cleared in PRODES {label}", path)
 
 
 if __name__ == "__main__":

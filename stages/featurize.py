@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> None:
         train, test = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
         schema = {"task": args.task, "features": module.FEATURES, "label": "label",
                   "id_columns": module.ID_COLUMNS, "time_column": TIME_COLUMN[args.task],
-                  "baseline_column": module.BASELINE_COLUMN, "grid_resolution_deg": resolution,
+                  "baseline_column": module.BASELINE_COLUMN,
+                  "baseline_name": module.BASELINE_NAME, "grid_resolution_deg": resolution,
                   "prepare": prepare_params,
                   "split": split, "rows": {"train": len(train), "test": len(test)},
                   "positive_rate": {"train": float(train["label"].mean()), "test": float(test["label"].mean())}}

@@ -1,5 +1,5 @@
 """The modelling tasks. Each module has prepare(raw_dir, params) → (panel, report),
-featurize(panel, grid_resolution_deg) → frame, FEATURES, ID_COLUMNS, BASELINE_COLUMN."""
+featurize(panel, grid_resolution_deg) → frame, FEATURES, ID_COLUMNS, BASELINE_COLUMN, BASELINE_NAME."""
 
 from __future__ import annotations
 

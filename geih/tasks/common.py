@@ -167,11 +167,12 @@ def weather_cube(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> Weat
     if not day_major:
         flat = pos[keep] * n_days + (dates_col[keep] - start).astype(np.int64)
     unique = day_major or np.bincount(flat, minlength=size).max() <= 1
+    all_kept = bool(keep.all())
     arrays = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for var in WEATHER_VARIABLES:
             values = weather[var].to_numpy(dtype=float)
-            values = values if keep.all() else values[keep]
+            values = values if all_kept else values[keep]
             if day_major:
                 cube = values.reshape(n_days, n_cells).T.copy()
             elif unique:
@@ -285,3 +286,19 @@ def prodes_year_of(month: pd.DatetimeIndex) -> np.ndarray:
 def last_complete_prodes_year(month: pd.DatetimeIndex) -> np.ndarray:
     """The latest PRODES year that ended before each month starts."""
     return prodes_year_of(month) - 1
+
+
+def clearing_lookup(cells: pd.DataFrame, clearing: pd.DataFrame, cell_id: np.ndarray,
+                    year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cleared km² of each (cell, PRODES year) and the cell's total cleared up to that year."""
+    if clearing.empty:
+        return np.zeros(len(cell_id)), np.zeros(len(cell_id))
+    y0 = int(min(clearing["year"].min(), year.min()))
+    n_years = int(max(clearing["year"].max(), year.max())) - y0 + 1
+    index = pd.Index(cells["cell_id"])
+    table = np.zeros((len(cells), n_years))
+    np.add.at(table, (index.get_indexer(clearing["cell_id"].to_numpy()), clearing["year"].to_numpy() - y0),
+              clearing["cleared_km2"].to_numpy())
+    cum = table.cumsum(axis=1)
+    rows, cols = index.get_indexer(cell_id), np.asarray(year) - y0
+    return table[rows, cols], cum[rows, cols]

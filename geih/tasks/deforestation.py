@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geih.errors import DataError
-from geih.grid import Grid, distance_to_features_km, neighbour_pairs
+from geih.grid import Grid, distance_to_features_km, neighbour_array_sum, neighbour_pairs
 from geih.params import check_keys, number
 from geih.tasks import common
 
@@ -30,6 +30,7 @@ FEATURES = (["lat", "lon", "dist_road_km", "dist_settlement_km", "dist_prior_cle
              "precip_year_mm", "precip_dry_season_mm"] + VI_FEATURES
             + ["lc_forest", "lc_pasture", "lc_agriculture", "lc_savanna"])
 ID_COLUMNS = ["cell_id", "year", "state", "cleared_km2"]
+BASELINE_NAME = "neighbours"  # metrics baseline_<name>_roc_auc
 BASELINE_COLUMN = "neighbour_cleared_km2_prev_year"
 
 
@@ -147,7 +148,8 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     panel = panel.merge(static, on="cell_id", how="left")
     panel = panel.merge(clearing, on=["cell_id", "year"], how="left")
     panel["cleared_km2"] = panel["cleared_km2"].fillna(0.0)
-    panel = add_clearing_history(panel, clearing, grid)
+    panel = add_clearing_history(panel.sort_values(["cell_id", "year"], kind="stable").reset_index(drop=True),
+                                 cells, clearing, grid)
     panel = panel.merge(prior_clearing_distance(cells, prodes, years), on=["cell_id", "year"], how="left")
     precip = yearly_precip(cube, years)
     precip["cell_id"] = cells["cell_id"].to_numpy()[precip.pop("pos").to_numpy()]
@@ -165,23 +167,18 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     return panel, report
 
 
-def add_clearing_history(panel: pd.DataFrame, clearing: pd.DataFrame, grid: Grid) -> pd.DataFrame:
+def add_clearing_history(panel: pd.DataFrame, cells: pd.DataFrame, clearing: pd.DataFrame,
+                         grid: Grid) -> pd.DataFrame:
     """Clearing before the label year: the cell's fraction cleared, last year's km², and the
-    neighbours' km² last year."""
-    clr = clearing.sort_values(["cell_id", "year"])
-    hist = panel[["cell_id", "year"]].merge(clr.rename(columns={"year": "y2"}), on="cell_id", how="left")
-    before = hist[hist["y2"] < hist["year"]]
-    total = before.groupby(["cell_id", "year"])["cleared_km2"].sum().rename("_cleared_before")
-    prev = clr.assign(year=clr["year"] + 1).rename(columns={"cleared_km2": "cleared_km2_prev_year"})
-    panel = panel.merge(total.reset_index(), on=["cell_id", "year"], how="left")
-    panel = panel.merge(prev, on=["cell_id", "year"], how="left")
-    panel["cleared_km2_prev_year"] = panel["cleared_km2_prev_year"].fillna(0.0)
-    panel["cleared_frac_before"] = (panel.pop("_cleared_before").fillna(0.0) / panel["area_km2"]).clip(0, 1)
-    pairs = neighbour_pairs(grid, panel["cell_id"].unique())
-    nb = pairs.merge(prev.rename(columns={"cell_id": "neighbour_id"}), on="neighbour_id")
-    nb = nb.groupby(["cell_id", "year"])["cleared_km2_prev_year"].sum().rename("neighbour_cleared_km2_prev_year")
-    panel = panel.merge(nb.reset_index(), on=["cell_id", "year"], how="left")
-    panel["neighbour_cleared_km2_prev_year"] = panel["neighbour_cleared_km2_prev_year"].fillna(0.0)
+    neighbours' km² last year. `panel` is a complete cell × year grid sorted by cell then year."""
+    cell_id, year = panel["cell_id"].to_numpy(), panel["year"].to_numpy()
+    prev_km2, total_km2 = common.clearing_lookup(cells, clearing, cell_id, year - 1)
+    panel["cleared_km2_prev_year"] = prev_km2
+    panel["cleared_frac_before"] = np.clip(total_km2 / panel["area_km2"].to_numpy(), 0, 1)
+    cell_ids = panel["cell_id"].unique()
+    by_cell = prev_km2.reshape(len(cell_ids), -1)
+    nb = neighbour_array_sum(by_cell, cell_ids, neighbour_pairs(grid, cell_ids))
+    panel["neighbour_cleared_km2_prev_year"] = nb.reshape(-1)
     return panel
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from geih import fire_index
 from geih.errors import DataError
-from geih.grid import Grid, neighbour_pairs
+from geih.grid import Grid, neighbour_array_sum, neighbour_pairs
 from geih.params import check_keys, choice, number
 from geih.sources.hotspots import clip_to_region, dedup_hotspots
 from geih.tasks import common
@@ -177,7 +177,7 @@ def assemble_panel(cells: pd.DataFrame, months: pd.DatetimeIndex, counts: np.nda
 
     # Clearing in the last PRODES year that ended before the month, and the total to then.
     last_year = common.last_complete_prodes_year(pd.DatetimeIndex(panel["month"]))
-    last_km2, total_km2 = clearing_lookup(cells, clearing, panel["cell_id"].to_numpy(), last_year)
+    last_km2, total_km2 = common.clearing_lookup(cells, clearing, panel["cell_id"].to_numpy(), last_year)
     panel["cleared_km2_last_year"] = last_km2
     area = panel["cell_id"].map(dict(zip(cells["cell_id"], cells["area_km2"]))).to_numpy()
     panel["cleared_frac_total"] = np.clip(total_km2 / area, 0, 1)
@@ -187,22 +187,6 @@ def assemble_panel(cells: pd.DataFrame, months: pd.DatetimeIndex, counts: np.nda
     panel["n_hotspots_label_month"] = counts[:, 1:].reshape(rows)
     panel["label"] = (panel["n_hotspots_label_month"] > 0).astype(np.int64)
     return panel
-
-
-def clearing_lookup(cells: pd.DataFrame, clearing: pd.DataFrame, cell_id: np.ndarray,
-                    year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cleared km² of each (cell, PRODES year) and the cell's total cleared up to that year."""
-    if clearing.empty:
-        return np.zeros(len(cell_id)), np.zeros(len(cell_id))
-    y0 = int(min(clearing["year"].min(), year.min()))
-    n_years = int(max(clearing["year"].max(), year.max())) - y0 + 1
-    index = pd.Index(cells["cell_id"])
-    table = np.zeros((len(cells), n_years))
-    np.add.at(table, (index.get_indexer(clearing["cell_id"].to_numpy()), clearing["year"].to_numpy() - y0),
-              clearing["cleared_km2"].to_numpy())
-    cum = table.cumsum(axis=1)
-    rows, cols = index.get_indexer(cell_id), np.asarray(year) - y0
-    return table[rows, cols], cum[rows, cols]
 
 
 def featurize(panel: pd.DataFrame, grid_resolution_deg: float) -> pd.DataFrame:
@@ -219,7 +203,7 @@ def featurize(panel: pd.DataFrame, grid_resolution_deg: float) -> pd.DataFrame:
     hot = panel["n_hotspots"].to_numpy().reshape(n_cells, n_months).astype(float)
     grid = Grid(grid_resolution_deg)
     pairs = neighbour_pairs(grid, cell_ids)
-    nb = _neighbour_array_sum(hot, cell_ids, pairs)
+    nb = neighbour_array_sum(hot, cell_ids, pairs)
 
     feats = pd.DataFrame(index=panel.index)
     feats["hotspots_m0"] = hot.reshape(-1)
@@ -253,6 +237,7 @@ FEATURES = (STATIC_FEATURES + WEATHER_FEATURES + common.LANDCOVER_FEATURES + CLE
     "hotspots_label_calendar_month", "neighbour_hotspots_m0", "neighbour_hotspots_12m",
     "precip_mm_m1", "precip_mm_3m", "precip_label_calendar_month_clim", "label_month_sin", "label_month_cos"])
 ID_COLUMNS = ["cell_id", "month", "label_month", "state", "n_hotspots_label_month"]
+BASELINE_NAME = "inpe"  # metrics baseline_<name>_roc_auc
 BASELINE_COLUMN = "inpe_risk_max"
 
 
@@ -290,13 +275,3 @@ def _same_calendar_month_mean(arr: np.ndarray) -> np.ndarray:
         count[:, j] = ok + (count[:, j - 12] if j >= 12 else 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / count, np.nan)
-
-
-def _neighbour_array_sum(arr: np.ndarray, cell_ids: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
-    """Sum of each cell's 8-neighbours' rows of `arr` (cells aligned with `cell_ids`)."""
-    index = pd.Index(cell_ids)
-    src = index.get_indexer(pairs["neighbour_id"].to_numpy())
-    dst = index.get_indexer(pairs["cell_id"].to_numpy())
-    out = np.zeros_like(arr)
-    np.add.at(out, dst, arr[src])
-    return out
