@@ -9,7 +9,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export PYTHONHASHSEED := 0
 
-.PHONY: repro test venv tracking-init mlflow-ui bench clean-venv
+.PHONY: repro test test-fast test-data test-pipeline lint venv tracking-init mlflow-ui bench clean-venv
 
 venv: $(STAMP)
 
@@ -26,8 +26,20 @@ tracking-init: $(STAMP)
 repro: $(STAMP) tracking-init
 	GEIH_PIPELINE_RUN=$${GEIH_PIPELINE_RUN:-repro-$$(date -u +%Y%m%dT%H%M%SZ)} $(BIN)/dvc repro
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m unit
+
+test-data: $(STAMP)
+	$(BIN)/python -m pytest -q -m data
+
+test-pipeline: $(STAMP)
+	$(BIN)/python -m pytest -q -m pipeline
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 mlflow-ui: $(STAMP)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow/mlflow.db --host 127.0.0.1 --port 5000

@@ -45,8 +45,9 @@ def child(root: Path, deps: list[str]) -> dict[str, float]:
     import numpy as np
     import pandas as pd
 
-    from geih import tracking, training
-    from geih.models import build_model
+    from geih.lifecycle import tracking
+    from geih.modelling import training
+    from geih.modelling.families import build_model
 
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(2000, 30)), columns=[f"f{i}" for i in range(30)])

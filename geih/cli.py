@@ -50,12 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "tracking":
+        from geih.lifecycle.tracking import init_store
         from geih.tasks import TASKS
-        from geih.tracking import init_store
 
         print(f"tracking store ready: {init_store(list(TASKS))}")
     elif args.command == "data":
-        from geih.sources.validate import format_summaries, validate_path
+        from geih.ingest.sources.validate import format_summaries, validate_path
 
         if not args.path.exists():
             raise GeihError(f"{args.path}: no such file or directory")
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "predict":
         _predict(args.bundle, args.input)
     elif args.command == "models":
-        from geih import model_ops
+        from geih.lifecycle import selection as model_ops
 
         if args.action == "list":
             print(model_ops.format_versions(model_ops.list_versions(args.task)))
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _predict(bundle: Path, source: str) -> None:
-    from geih.bundle import load_predictor
+    from geih.lifecycle.bundle import load_predictor
 
     module = load_predictor(bundle)
     try:

@@ -11,9 +11,9 @@ import logging
 import sys
 from pathlib import Path
 
-from geih import tracking
-from geih.acquire import import_directory
+from geih.ingest.acquire import import_directory
 from geih.io import atomic_path
+from geih.lifecycle import tracking
 from geih.params import group, load_params
 from geih.stage import run_main
 
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     p = dict(group(load_params(args.params), "acquire"))
     source = p.pop("source", "synthetic")
     if source == "synthetic":
-        from geih.synthetic import WorldConfig, generate_world
+        from geih.ingest.synthetic import WorldConfig, generate_world
 
         config = WorldConfig.from_params(p)
     with tracking.stage_run("acquire", None, {"source": source, **p}):

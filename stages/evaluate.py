@@ -7,12 +7,13 @@ import logging
 import sys
 from pathlib import Path
 
-from geih import io, tracking
-from geih.grid import Grid
+from geih import io
+from geih.domain.grid import Grid
+from geih.lifecycle import tracking
+from geih.modelling.evaluate import check_evaluate_params, evaluate, load_truth, write_plots, write_predictions
+from geih.modelling.training import load_model, load_schema, load_split
 from geih.params import group, load_params
-from geih.report import check_evaluate_params, evaluate, load_truth, write_plots, write_predictions
 from geih.stage import run_main
-from geih.training import load_model, load_schema, load_split
 
 log = logging.getLogger("geih.stages.evaluate")
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from geih import io, tracking
+from geih import io
+from geih.lifecycle import tracking
+from geih.modelling.feature_schema import build_schema
+from geih.modelling.splits import check_split_params, is_test_row
 from geih.params import group, load_params
-from geih.splits import check_split_params, is_test_row
 from geih.stage import run_main
 from geih.tasks import TIME_COLUMN, task_module
 
@@ -35,21 +37,19 @@ def main(argv: list[str] | None = None) -> None:
         frame = module.featurize(pd.read_parquet(args.prepared), resolution)
         is_test = is_test_row(frame, TIME_COLUMN[args.task], split)
         train, test = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
-        schema = {"task": args.task, "features": module.FEATURES, "label": "label",
-                  "id_columns": module.ID_COLUMNS, "time_column": TIME_COLUMN[args.task],
-                  "baseline_column": module.BASELINE_COLUMN,
-                  "baseline_name": module.BASELINE_NAME, "grid_resolution_deg": resolution,
-                  "prepare": prepare_params,
-                  "split": split, "rows": {"train": len(train), "test": len(test)},
-                  "positive_rate": {"train": float(train["label"].mean()), "test": float(test["label"].mean())}}
+        schema = build_schema(args.task, train, test, module.FEATURES, module.VALID_RANGES, label="label",
+                              time_column=TIME_COLUMN[args.task], id_columns=module.ID_COLUMNS,
+                              grid_resolution_deg=resolution, baseline_column=module.BASELINE_COLUMN,
+                              baseline_name=module.BASELINE_NAME, prepare=prepare_params, split=split,
+                              seed=int(split["seed"]))
         with io.atomic_path(args.out) as tmp:
             tmp.mkdir()
             train.to_parquet(tmp / "train.parquet", index=False, compression="zstd")
             test.to_parquet(tmp / "test.parquet", index=False, compression="zstd")
-            io.write_json(schema, tmp / "schema.json")
+            schema.save(tmp / "schema.json")
         tracking.log_metrics({"rows_train": len(train), "rows_test": len(test),
-                              "positive_rate_train": schema["positive_rate"]["train"],
-                              "positive_rate_test": schema["positive_rate"]["test"]})
+                              "positive_rate_train": schema.positive_rate["train"],
+                              "positive_rate_test": schema.positive_rate["test"]})
     log.info("featurize@%s: %d train rows, %d test rows, %d features", args.task, len(train), len(test),
              len(module.FEATURES))
 

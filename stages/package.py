@@ -8,13 +8,14 @@ import logging
 import sys
 from pathlib import Path
 
-from geih import io, tracking
-from geih.bundle import build_bundle, model_info
-from geih.models import resolve_train_params
+from geih import io
+from geih.lifecycle import tracking
+from geih.lifecycle.bundle import build_bundle, model_info
+from geih.modelling.families import resolve_train_params
+from geih.modelling.training import load_schema, pip_requirements
 from geih.params import group, load_params
 from geih.stage import run_main
 from geih.tasks import TASKS
-from geih.training import load_schema, pip_requirements
 
 log = logging.getLogger("geih.stages.package")
 
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     registry = io.read_json(args.registry)
     metrics = io.read_json(args.metrics)
     features = load_schema(args.features)["features"]
-    created = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     info = model_info(args.task, registry, {"model": model_name, **hp}, metrics, features, threshold, created)
     with tracking.stage_run("package", args.task, None, data_deps=[args.model, args.registry]):
         build_bundle(args.out, args.model, info, pip_requirements(model_name))

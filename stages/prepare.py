@@ -7,7 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
-from geih import io, tracking
+from geih import io
+from geih.lifecycle import tracking
 from geih.params import group, load_params
 from geih.stage import run_main
 from geih.tasks import task_module

@@ -7,9 +7,10 @@ import logging
 import sys
 from pathlib import Path
 
-from geih import io, tracking
+from geih import io
+from geih.lifecycle import tracking
+from geih.lifecycle.registry import check_register_params, register_model
 from geih.params import group, load_params
-from geih.registry import check_register_params, register_model
 from geih.stage import run_main
 
 log = logging.getLogger("geih.stages.register")

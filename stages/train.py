@@ -7,13 +7,15 @@ import logging
 import sys
 from pathlib import Path
 
-from geih import io, tracking, training
-from geih.evaluation import binary_metrics
-from geih.models import build_model, feature_importance, resolve_train_params
+from geih import io
+from geih.lifecycle import tracking
+from geih.modelling import training
+from geih.modelling.families import build_model, feature_importance, resolve_train_params
+from geih.modelling.metrics import binary_metrics
+from geih.modelling.training import feature_matrix, fit_model, load_schema, load_split, save_model
 from geih.params import group, load_params, number
 from geih.stage import run_main
 from geih.tasks import TASKS
-from geih.training import feature_matrix, fit_model, load_schema, load_split, save_model
 
 log = logging.getLogger("geih.stages.train")
 

@@ -18,9 +18,28 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def tiny_world(tmp_path_factory) -> Path:
     """A small synthetic world (1.5° grid, 3 years) generated once; returns its raw folder."""
-    from geih.synthetic import WorldConfig, generate_world
+    from geih.ingest.synthetic import WorldConfig, generate_world
 
     root = tmp_path_factory.mktemp("world")
     config = WorldConfig.from_params({"grid_resolution_deg": 1.5, "years": 3, "subcells": 3})
     generate_world(config, root / "raw", root / "truth", root / "plots")
     return root / "raw"
+
+
+# Test tiers (pytest -m unit|data|pipeline): `pipeline` for tests/pipeline (a whole `dvc repro`, servers),
+# `data` for tests that generate a synthetic world or check prepared tables, `unit` for everything else.
+DATA_FIXTURES = {"tiny_world", "world", "world_factory", "small_world"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        own = {m.name for m in item.iter_markers()} & {"unit", "data", "pipeline"}
+        if own:
+            continue
+        parts = Path(str(item.fspath)).relative_to(REPO_ROOT / "tests").parts
+        if parts[0] == "pipeline":
+            item.add_marker(pytest.mark.pipeline)
+        elif DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.data)
+        else:
+            item.add_marker(pytest.mark.unit)

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from geih import io
+from geih.domain.grid import Grid, neighbour_pairs
+from geih.domain.risk_levels import risk_level
 from geih.errors import DataError, ParamsError
-from geih.grid import Grid, neighbour_pairs
-from geih.models import build_model, resolve_train_params
+from geih.lifecycle.registry import decide_alias
+from geih.lifecycle.tracking import flatten, repo_root
+from geih.modelling.families import build_model, resolve_train_params
+from geih.modelling.splits import is_test_row
 from geih.params import check_keys, number
-from geih.registry import decide_alias
-from geih.risk import risk_level
-from geih.splits import is_test_row
-from geih.tracking import flatten, repo_root
 
 
 def test_grid_cell_roundtrip_and_outside():

@@ -46,7 +46,14 @@ def imported_files(script: Path, extra: list[str]) -> set[str]:
         if path:
             todo.extend(geih_imports(path))
     files = {str(module_file(n).relative_to(REPO_ROOT)) for n in seen if module_file(n)}
-    return files - {"geih/__init__.py"}
+    return {f for f in files if f != "geih/__init__.py" and not is_docstring_only(REPO_ROOT / f)}
+
+
+def is_docstring_only(path: Path) -> bool:
+    """A package __init__ holding nothing but its docstring changes no stage's behaviour."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    return path.name == "__init__.py" and all(
+        isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
 
 
 STAGES = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]

@@ -1,7 +1,7 @@
 """Cell-level building blocks both tasks share: the region and its cells, states, distances,
 land-cover fractions, PRODES clearing per cell and year, and the daily weather cube.
 
-All functions take canonical frames from `geih.sources` and a `Grid`, and return plain frames or
+All functions take canonical frames from `geih.ingest.sources` and a `Grid`, and return plain frames or
 arrays aligned with the `cells` frame (one row per cell, sorted by cell_id).
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geih.domain.grid import Grid, cells_in_boundary, distance_to_features_km
 from geih.errors import DataError
-from geih.grid import Grid, cells_in_boundary, distance_to_features_km
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,14 @@ def load_raw(raw_dir: Path, kinds: list[str]) -> dict[str, tuple[Any, list]]:
     GIL); errors surface in the order of `kinds`, so the first bad folder listed is the one reported."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from geih.sources.folder import load_folder
+    from geih.ingest.sources.folder import load_folder
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {kind: pool.submit(load_folder, Path(raw_dir) / kind, kind) for kind in kinds}
         return {kind: futures[kind].result() for kind in kinds}
 
 
-def region_cells(grid: Grid, boundary: "pd.DataFrame") -> pd.DataFrame:
+def region_cells(grid: Grid, boundary: pd.DataFrame) -> pd.DataFrame:
     """The grid cells inside the union of the boundary polygons."""
     region = boundary.geometry.union_all()
     cells = cells_in_boundary(grid, region)
@@ -55,7 +55,7 @@ def region_cells(grid: Grid, boundary: "pd.DataFrame") -> pd.DataFrame:
     return cells
 
 
-def assign_states(cells: pd.DataFrame, states: "pd.DataFrame") -> pd.Series:
+def assign_states(cells: pd.DataFrame, states: pd.DataFrame) -> pd.Series:
     """The state (UF) containing each cell centre; 'NA' where none does."""
     import shapely
 
@@ -66,7 +66,7 @@ def assign_states(cells: pd.DataFrame, states: "pd.DataFrame") -> pd.Series:
     return pd.Series(out, index=cells.index, name="state")
 
 
-def distances_km(cells: pd.DataFrame, roads: "pd.DataFrame", settlements: "pd.DataFrame") -> pd.DataFrame:
+def distances_km(cells: pd.DataFrame, roads: pd.DataFrame, settlements: pd.DataFrame) -> pd.DataFrame:
     """Distance from each cell centre to the nearest road and settlement (km, EPSG:5880)."""
     lat, lon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
     return pd.DataFrame({
@@ -114,7 +114,7 @@ def dominant_class(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame, yea
     return out
 
 
-def clearing_by_cell_year(grid: Grid, cells: pd.DataFrame, prodes: "pd.DataFrame") -> pd.DataFrame:
+def clearing_by_cell_year(grid: Grid, cells: pd.DataFrame, prodes: pd.DataFrame) -> pd.DataFrame:
     """PRODES cleared area (km²) per cell and PRODES year, each polygon assigned by its centroid:
     columns cell_id, year, cleared_km2 (only cell-years with clearing)."""
     if prodes.empty:

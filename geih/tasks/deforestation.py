@@ -15,8 +15,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geih.domain.grid import (
+    LAT_MAX,
+    LAT_MIN,
+    LON_MAX,
+    LON_MIN,
+    Grid,
+    distance_to_features_km,
+    neighbour_array_sum,
+    neighbour_pairs,
+)
 from geih.errors import DataError
-from geih.grid import Grid, distance_to_features_km, neighbour_array_sum, neighbour_pairs
 from geih.params import check_keys, number
 from geih.tasks import common
 
@@ -32,6 +41,16 @@ FEATURES = (["lat", "lon", "dist_road_km", "dist_settlement_km", "dist_prior_cle
 ID_COLUMNS = ["cell_id", "year", "state", "cleared_km2"]
 BASELINE_NAME = "neighbours"  # metrics baseline_<name>_roc_auc
 BASELINE_COLUMN = "neighbour_cleared_km2_prev_year"
+# Physically valid range of each bounded feature (inclusive; unlisted features: any finite value).
+VALID_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "lat": (LAT_MIN, LAT_MAX), "lon": (LON_MIN, LON_MAX),
+    **{f: (0.0, None) for f in ["dist_road_km", "dist_settlement_km", "dist_prior_clearing_km",
+                                "cleared_km2_prev_year", "neighbour_cleared_km2_prev_year", "precip_year_mm",
+                                "precip_dry_season_mm"]},
+    "cleared_frac_before": (0.0, 1.0),
+    **{f: (-1.0, 1.0) for f in ["ndvi_mean", "ndvi_min", "evi_mean", "evi_min", "ndvi_mean_prev_year"]},
+    **{f: (0.0, 1.0) for f in ["lc_forest", "lc_pasture", "lc_agriculture", "lc_savanna"]},
+}
 
 
 def check_prepare_params(p: dict[str, Any]) -> None:

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geih import fire_index
+from geih.domain import fire_index
+from geih.domain.grid import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, Grid, neighbour_array_sum, neighbour_pairs
 from geih.errors import DataError
-from geih.grid import Grid, neighbour_array_sum, neighbour_pairs
+from geih.ingest.sources.hotspots import clip_to_region, dedup_hotspots
 from geih.params import check_keys, choice, number
-from geih.sources.hotspots import clip_to_region, dedup_hotspots
 from geih.tasks import common
 
 log = logging.getLogger(__name__)
@@ -239,6 +239,21 @@ FEATURES = (STATIC_FEATURES + WEATHER_FEATURES + common.LANDCOVER_FEATURES + CLE
 ID_COLUMNS = ["cell_id", "month", "label_month", "state", "n_hotspots_label_month"]
 BASELINE_NAME = "inpe"  # metrics baseline_<name>_roc_auc
 BASELINE_COLUMN = "inpe_risk_max"
+# Physically valid range of each bounded feature (inclusive; unlisted features: any finite value).
+VALID_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "lat": (LAT_MIN, LAT_MAX), "lon": (LON_MIN, LON_MAX),
+    **{f: (0.0, None) for f in ["dist_road_km", "dist_settlement_km", "precip_mm", "days_without_rain",
+                                "max_dry_spell", "wind_mean", "cleared_km2_last_year", "cleared_km2_12m",
+                                "hotspots_m0", "hotspots_m1", "hotspots_m2", "hotspots_12m",
+                                "hotspots_same_month_last_year", "hotspots_mean_all_past",
+                                "hotspots_label_calendar_month", "neighbour_hotspots_m0", "neighbour_hotspots_12m",
+                                "precip_mm_m1", "precip_mm_3m", "precip_label_calendar_month_clim"]},
+    "rainy_days": (0.0, 31.0), "rhmin_mean": (0.0, 100.0), "rhmin_min": (0.0, 100.0),
+    "inpe_risk_mean": (0.0, 1.0), "inpe_risk_max": (0.0, 1.0), "cleared_frac_total": (0.0, 1.0),
+    "fire_months_12m": (0.0, 12.0), "fire_rate_label_calendar_month": (0.0, 1.0),
+    "label_month_sin": (-1.0, 1.0), "label_month_cos": (-1.0, 1.0),
+    **{f: (0.0, 1.0) for f in common.LANDCOVER_FEATURES},
+}
 
 
 def _shift(arr: np.ndarray, k: int) -> np.ndarray:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.mlflow_support import (TEMP_EXPS, copy_repo, queued_names, sh, store_mentions,
-                                           wait_for_queue)
+from tests.pipeline.mlflow_support import TEMP_EXPS, copy_repo, queued_names, sh, store_mentions, wait_for_queue
 
 TASKS = ("fire_risk", "deforestation")
 AFTER_FEATURIZE = {"train", "evaluate", "register", "package"}
@@ -146,7 +145,7 @@ print(json.dumps(out))
         assert tags["geih.alias"] in ("champion", "challenger") and "metric.roc_auc" in mv
         if tags["geih.alias"] == "challenger":
             assert "does not beat" in tags["geih.decision"] or "floor" in tags["geih.decision"]
-    for name, info in versions.items():
+    for info in versions.values():
         champion = info["versions"][info["aliases"]["champion"]]
         assert champion["geih.alias"] == "champion"
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geih.bundle import load_predictor
+from geih.lifecycle.bundle import load_predictor
 from tests.pipeline.mlflow_support import copy_repo, env_for, free_port, loopback_server
 
 NAMES = {"fire_risk": "geih-fire-risk", "deforestation": "geih-deforestation"}

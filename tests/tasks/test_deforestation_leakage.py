@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+
 from geih.tasks import deforestation
 
 PARAMS = {"grid_resolution_deg": 1.5, "threshold_km2": 1.0}

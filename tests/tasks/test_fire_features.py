@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geih.grid import Grid
+from geih.domain.grid import Grid
 from geih.tasks import fire_risk
 
 
@@ -93,7 +93,7 @@ def test_monthly_reduce_matches_pandas_with_nan():
 
 
 def test_weather_cube_same_for_day_major_shuffled_and_duplicated_rows():
-    from geih.grid import Grid
+    from geih.domain.grid import Grid
     from geih.tasks import common
 
     g = Grid(1.0)
@@ -118,7 +118,7 @@ def test_weather_cube_same_for_day_major_shuffled_and_duplicated_rows():
 
 
 def test_station_positions_fast_path_equals_the_general_one():
-    from geih.grid import Grid
+    from geih.domain.grid import Grid
     from geih.tasks import common
 
     g = Grid(1.0)

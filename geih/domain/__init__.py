@@ -1,0 +1,1 @@
+"""Shared domain formulas: the grid, the INPE fire-risk index, the probability risk levels."""

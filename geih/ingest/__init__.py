@@ -1,0 +1,1 @@
+"""Getting raw data: the real-format loaders (sources), the synthetic world, acquire."""

@@ -1,0 +1,137 @@
+"""Writers for the published file formats, byte-for-byte deterministic and atomic (temp file + rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+
+BDQ_COLUMNS = ("id", "lat", "lon", "data_hora_gmt", "satelite", "municipio", "estado", "pais", "municipio_id",
+               "estado_id", "pais_id", "numero_dias_sem_chuva", "precipitacao", "risco_fogo", "bioma", "frp")
+INVALID = -999
+
+
+def atomic_path(path: Path) -> Path:
+    """Temporary sibling path used while `path` is being written."""
+    return path.with_name(f".{path.name}.tmp")
+
+
+def _commit(tmp: Path, path: Path) -> None:
+    os.replace(tmp, path)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text with LF line endings, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = atomic_path(path)
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    _commit(tmp, path)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """JSON with sorted keys and a trailing newline."""
+    write_text(path, json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_parquet(path: Path, frame: pd.DataFrame, types: dict[str, pa.DataType] | None = None) -> None:
+    """Parquet via pyarrow: no pandas index or metadata, fixed row groups, zstd."""
+    types = types or {}
+    arrays, names = [], []
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        arrays.append(pa.array(values, type=types.get(name)))
+        names.append(name)
+    table = pa.Table.from_arrays(arrays, names=names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = atomic_path(path)
+    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000, write_statistics=True)
+    _commit(tmp, path)
+
+
+def _json_value(v: Any) -> Any:
+    """Plain-Python value for JSON (numpy scalars, NaN -> null)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def write_geojson(path: Path, properties: pd.DataFrame, geometries: Iterable, name: str) -> None:
+    """A GeoJSON FeatureCollection (RFC 7946, WGS84 lon/lat, 6 decimals), one feature per line."""
+    geoms = np.asarray(list(geometries), dtype=object)
+    geo_json = shapely.to_geojson(shapely.set_precision(geoms, 1e-6, mode="pointwise"))
+    records = properties.to_dict(orient="records")
+    lines = []
+    for props, g in zip(records, geo_json):
+        props_json = json.dumps({k: _json_value(v) for k, v in props.items()}, ensure_ascii=False)
+        lines.append(f'{{"type": "Feature", "properties": {props_json}, "geometry": {g}}}')
+    head = f'{{"type": "FeatureCollection", "name": {json.dumps(name)}, "features": [\n'
+    write_text(path, head + ",\n".join(lines) + "\n]}\n")
+
+
+def uuid4_strings(rng: np.random.Generator, n: int) -> np.ndarray:
+    """`n` random version-4 UUID strings drawn from `rng` (deterministic), vectorised."""
+    b = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    b[:, 6] = (b[:, 6] & 0x0F) | 0x40
+    b[:, 8] = (b[:, 8] & 0x3F) | 0x80
+    hexd = np.frombuffer(b.tobytes().hex().encode("ascii"), dtype="S1").reshape(n, 32)
+    dash = np.full((n, 1), b"-", dtype="S1")
+    parts = [hexd[:, 0:8], dash, hexd[:, 8:12], dash, hexd[:, 12:16], dash, hexd[:, 16:20], dash, hexd[:, 20:32]]
+    joined = np.ascontiguousarray(np.concatenate(parts, axis=1)).view("S36").ravel()
+    return joined.astype(str)
+
+
+def _fmt_risk(x: np.ndarray) -> np.ndarray:
+    """0.8 / 0.85 / 1.0 style: two decimals, a trailing zero dropped; -999 kept as is."""
+    s = pd.Series(np.char.mod("%.2f", x))
+    s = s.where(~s.str.endswith("0"), s.str[:-1])
+    return np.where(x == INVALID, str(INVALID), s.to_numpy())
+
+
+def bdqueimadas_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Format hotspot records as the INPE BDQueimadas current-layout string columns."""
+    if len(rows) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in BDQ_COLUMNS})
+    t = rows["time"].to_numpy().astype("datetime64[s]")
+    out = pd.DataFrame({
+        "id": rows["id"].to_numpy(),
+        "lat": np.char.mod("%11.6f", rows["lat"].to_numpy()),
+        "lon": np.char.mod("%11.6f", rows["lon"].to_numpy()),
+        "data_hora_gmt": np.char.replace(np.datetime_as_string(t, unit="s"), "T", " "),
+        "satelite": rows["satellite"].to_numpy(),
+        "municipio": rows["municipio"].to_numpy(),
+        "estado": rows["estado"].to_numpy(),
+        "pais": "Brasil",
+        "municipio_id": rows["municipio_id"].to_numpy().astype(str),
+        "estado_id": rows["estado_id"].to_numpy().astype(str),
+        "pais_id": "33",
+        "numero_dias_sem_chuva": rows["dsr"].to_numpy().astype(np.int64).astype(str),
+        "precipitacao": np.where(rows["precip"].to_numpy() == INVALID, str(INVALID),
+                                 np.char.mod("%.1f", rows["precip"].to_numpy())),
+        "risco_fogo": _fmt_risk(rows["risk"].to_numpy()),
+        "bioma": rows["bioma"].to_numpy(),
+        "frp": np.char.mod("%.1f", rows["frp"].to_numpy()),
+    })
+    return out[list(BDQ_COLUMNS)]
+
+
+def write_bdqueimadas(path: Path, formatted: pd.DataFrame) -> None:
+    """Write one BDQueimadas CSV (comma, no quoting needed, UTF-8, LF)."""
+    lines = [",".join(BDQ_COLUMNS)]
+    if len(formatted):
+        cols = [formatted[c].to_numpy().astype(str) for c in BDQ_COLUMNS]
+        body = cols[0]
+        for c in cols[1:]:
+            body = np.char.add(np.char.add(body, ","), c)
+        lines.extend(body.tolist())
+    write_text(path, "\n".join(lines) + "\n")

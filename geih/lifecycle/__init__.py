@@ -1,0 +1,1 @@
+"""After training: MLflow tracking, the model registry, model selection, deployable bundles."""

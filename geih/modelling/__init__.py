@@ -1,0 +1,1 @@
+"""Model families, training, splits, evaluation metrics and reports, maps."""
