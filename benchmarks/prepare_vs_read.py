@@ -18,13 +18,7 @@ import pyarrow.parquet as pq
 import pyogrio
 
 from geih.params import group, load_params
-from geih.tasks import task_module
-
-FOLDERS = {
-    "fire_risk": ("boundary", "states", "weather", "hotspots", "landcover", "roads", "settlements", "deforestation"),
-    "deforestation": ("boundary", "states", "weather", "deforestation", "vegetation_index", "landcover", "roads",
-                      "settlements"),
-}
+from geih.tasks import get_task, task_names
 
 
 def read_with_pyarrow(raw: Path, folders: tuple[str, ...]) -> int:
@@ -47,17 +41,17 @@ def main() -> None:
     ap.add_argument("--raw", type=Path, default=Path("data/raw"))
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--task", choices=sorted(FOLDERS), default="fire_risk")
+    ap.add_argument("--task", choices=task_names(), default="fire_risk")
     args = ap.parse_args()
-    params = group(load_params(args.params), f"prepare.{args.task}")
-    module = task_module(args.task)
+    task = get_task(args.task)
+    params = group(load_params(args.params), task.params_group)
     read_times, prepare_times = [], []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        rows = read_with_pyarrow(args.raw, FOLDERS[args.task])
+        rows = read_with_pyarrow(args.raw, task.raw_kinds)
         read_times.append(time.perf_counter() - start)
         start = time.perf_counter()
-        panel, _ = module.prepare(args.raw, params)
+        panel, _ = task.prepare(args.raw, params)
         prepare_times.append(time.perf_counter() - start)
     read_s, prepare_s = statistics.median(read_times), statistics.median(prepare_times)
     print(json.dumps({"task": args.task, "raw_rows_read": rows, "panel_rows": len(panel),

@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "tracking":
         from geih.lifecycle.tracking import init_store
-        from geih.tasks import TASKS
+        from geih.tasks import task_names
 
-        print(f"tracking store ready: {init_store(list(TASKS))}")
+        print(f"tracking store ready: {init_store(list(task_names()))}")
     elif args.command == "data":
         from geih.ingest.sources.validate import format_summaries, validate_path
 

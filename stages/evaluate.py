@@ -10,10 +10,15 @@ from pathlib import Path
 from geih import io
 from geih.domain.grid import Grid
 from geih.lifecycle import tracking
-from geih.modelling.evaluate import check_evaluate_params, evaluate, load_truth, write_plots, write_predictions
-from geih.modelling.training import load_model, load_schema, load_split
+from geih.modelling.evaluate import check_evaluate_params, evaluate
+from geih.modelling.feature_schema import FeatureSchema
+from geih.modelling.feature_tables import load_split
+from geih.modelling.outputs import write_plots, write_predictions
+from geih.modelling.training import load_model
+from geih.modelling.truth import load_truth
 from geih.params import group, load_params
 from geih.stage import run_main
+from geih.tasks import get_task
 
 log = logging.getLogger("geih.stages.evaluate")
 
@@ -31,15 +36,16 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     p = group(load_params(args.params), "evaluate")
     check_evaluate_params(p)
-    schema = load_schema(args.features)
+    task = get_task(args.task)
+    schema = FeatureSchema.load(args.features, task.name)
     model = load_model(args.model)
     train, test = load_split(args.features, "train"), load_split(args.features, "test")
-    truth = load_truth(args.truth, args.task, schema)
+    truth = load_truth(args.truth, task, schema)
     with tracking.stage_run("evaluate", args.task, p, data_deps=[args.features, args.model]):
-        result = evaluate(model, train, test, schema, truth, p)
-        grid = Grid(float(schema["grid_resolution_deg"]))
-        write_plots(result, args.task, grid, schema["time_column"], p["map_months"], args.plots)
-        write_predictions(result, grid, schema["time_column"], args.predictions)
+        result = evaluate(model, train, test, schema, task, truth, p)
+        grid = Grid(schema.grid_resolution_deg)
+        write_plots(result, task, grid, p["map_months"], args.plots)
+        write_predictions(result, task, grid, args.predictions)
         io.write_json(result.metrics, args.metrics)
         tracking.log_metrics(result.metrics)
         import mlflow

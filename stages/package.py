@@ -12,10 +12,11 @@ from geih import io
 from geih.lifecycle import tracking
 from geih.lifecycle.bundle import build_bundle, model_info
 from geih.modelling.families import resolve_train_params
-from geih.modelling.training import load_schema, pip_requirements
+from geih.modelling.feature_schema import FeatureSchema
+from geih.modelling.training import pip_requirements
 from geih.params import group, load_params
 from geih.stage import run_main
-from geih.tasks import TASKS
+from geih.tasks import task_names
 
 log = logging.getLogger("geih.stages.package")
 
@@ -31,13 +32,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", required=True, type=Path, help="bundle folder")
     args = ap.parse_args(argv)
     params = load_params(args.params)
-    model_name, hp = resolve_train_params(group(params, "train"), args.task, list(TASKS))
+    model_name, hp = resolve_train_params(group(params, "train"), args.task, list(task_names()))
     threshold = float(group(params, "evaluate")["threshold"])
     registry = io.read_json(args.registry)
     metrics = io.read_json(args.metrics)
-    features = load_schema(args.features)["features"]
+    schema = FeatureSchema.load(args.features, args.task)
     created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    info = model_info(args.task, registry, {"model": model_name, **hp}, metrics, features, threshold, created)
+    info = model_info(args.task, registry, {"model": model_name, **hp}, metrics, schema.feature_names, threshold, created)
     with tracking.stage_run("package", args.task, None, data_deps=[args.model, args.registry]):
         build_bundle(args.out, args.model, info, pip_requirements(model_name))
         import mlflow

@@ -11,7 +11,7 @@ from geih import io
 from geih.lifecycle import tracking
 from geih.params import group, load_params
 from geih.stage import run_main
-from geih.tasks import task_module
+from geih.tasks import get_task
 
 log = logging.getLogger("geih.stages.prepare")
 
@@ -24,11 +24,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", required=True, type=Path, help="prepared panel (Parquet)")
     ap.add_argument("--report", required=True, type=Path, help="cleaning report (metrics JSON)")
     args = ap.parse_args(argv)
-    module = task_module(args.task)
-    params = group(load_params(args.params), f"prepare.{args.task}")
-    module.check_prepare_params(params)
+    task = get_task(args.task)
+    params = group(load_params(args.params), task.params_group)
+    task.check_prepare_params(params)
     with tracking.stage_run("prepare", args.task, params, data_deps=[args.raw]):
-        panel, report = module.prepare(args.raw, params)
+        panel, report = task.prepare(args.raw, params)
         io.write_parquet(panel, args.out)
         io.write_json(report, args.report)
         tracking.log_metrics({k: v for k, v in report.items() if k != "cleaning"})

@@ -11,11 +11,13 @@ from geih import io
 from geih.lifecycle import tracking
 from geih.modelling import training
 from geih.modelling.families import build_model, feature_importance, resolve_train_params
+from geih.modelling.feature_schema import FeatureSchema
+from geih.modelling.feature_tables import load_split
 from geih.modelling.metrics import binary_metrics
-from geih.modelling.training import feature_matrix, fit_model, load_schema, load_split, save_model
+from geih.modelling.training import fit_model, save_model
 from geih.params import group, load_params, number
 from geih.stage import run_main
-from geih.tasks import TASKS
+from geih.tasks import task_names
 
 log = logging.getLogger("geih.stages.train")
 
@@ -29,13 +31,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--metrics", required=True, type=Path)
     args = ap.parse_args(argv)
     train_params = group(load_params(args.params), "train")
-    model_name, hp = resolve_train_params(train_params, args.task, list(TASKS))
+    model_name, hp = resolve_train_params(train_params, args.task, list(task_names()))
     seed = int(number(train_params, "seed", "train", integer=True))
     n_jobs = int(number(train_params, "n_jobs", "train", low=1, integer=True))
     model = build_model(model_name, hp, seed, n_jobs)
-    schema = load_schema(args.features)
+    schema = FeatureSchema.load(args.features, args.task)
     train = load_split(args.features, "train")
-    X, y = feature_matrix(train, schema["features"]), train["label"].to_numpy()
+    X, y = schema.matrix(train), train[schema.label].to_numpy()
     logged = {"model": model_name, **hp, "seed": seed, "n_jobs": n_jobs}
     with tracking.stage_run("train", args.task, logged, data_deps=[args.features]) as run:
         log.info("train@%s: fitting %s on %d rows × %d features", args.task, model_name, *X.shape)
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         tracking.log_metrics(metrics)
         import mlflow
 
-        importance = feature_importance(model, schema["features"])
+        importance = feature_importance(model, schema.feature_names)
         if importance:
             mlflow.log_dict(importance, "feature_importance.json")
         info = training.log_sklearn_model(model, X, model_name)

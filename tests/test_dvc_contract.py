@@ -1,5 +1,6 @@
 """dvc.yaml contracts: every stage lists, as deps, its script and every geih module it imports
-(directly or through other geih modules), so editing code re-runs the stages it affects."""
+(directly or through other geih modules), so editing code re-runs the stages it affects. A stage
+that reaches `get_task(name)` imports the task module `geih/tasks/<item>.py` of its foreach item."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from geih.tasks import task_names
 from tests.conftest import REPO_ROOT
 
-# Modules a stage reaches through a dynamic import (geih.tasks.task_module).
-DYNAMIC = {"prepare": ["geih.tasks.fire_risk", "geih.tasks.deforestation"],
-           "featurize": ["geih.tasks.fire_risk", "geih.tasks.deforestation"]}
+TASK_LOOKUP = "get_task"  # geih.tasks.get_task imports geih.tasks.<name> dynamically
 
 
 def module_file(name: str) -> Path | None:
@@ -23,9 +23,22 @@ def module_file(name: str) -> Path | None:
     return None
 
 
+def runtime_nodes(tree: ast.AST):
+    """Every node of `tree` except those under `if TYPE_CHECKING:` (never run)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and ast.unparse(child.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                todo.extend(child.orelse)
+            else:
+                todo.append(child)
+
+
 def geih_imports(path: Path) -> set[str]:
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("geih"):
             found.add(node.module)
             found.update(f"{node.module}.{a.name}" for a in node.names if module_file(f"{node.module}.{a.name}"))
@@ -34,9 +47,25 @@ def geih_imports(path: Path) -> set[str]:
     return found
 
 
-def imported_files(script: Path, extra: list[str]) -> set[str]:
+def calls_task_lookup(path: Path) -> bool:
+    """Whether the file calls get_task (geih/tasks/__init__.py, which defines it, aside)."""
+    if path == REPO_ROOT / "geih/tasks/__init__.py":
+        return False
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Name) and func.id == TASK_LOOKUP) or (
+                    isinstance(func, ast.Attribute) and func.attr == TASK_LOOKUP):
+                return True
+    return False
+
+
+def imported_files(script: Path, tasks: list[str]) -> set[str]:
+    """Repository paths of the geih modules `script` imports, directly or not; a `get_task` call
+    brings in the modules of `tasks` (and theirs)."""
     seen: set[str] = set()
-    todo = [*geih_imports(script), *extra]
+    todo = sorted(geih_imports(script))
+    dynamic_added = False
     while todo:
         name = todo.pop()
         if name in seen:
@@ -45,6 +74,9 @@ def imported_files(script: Path, extra: list[str]) -> set[str]:
         path = module_file(name)
         if path:
             todo.extend(geih_imports(path))
+        if not dynamic_added and any(calls_task_lookup(f) for f in [script, *filter(None, map(module_file, seen))]):
+            todo.extend(f"geih.tasks.{t}" for t in tasks)
+            dynamic_added = True
     files = {str(module_file(n).relative_to(REPO_ROOT)) for n in seen if module_file(n)}
     return {f for f in files if f != "geih/__init__.py" and not is_docstring_only(REPO_ROOT / f)}
 
@@ -57,15 +89,26 @@ def is_docstring_only(path: Path) -> bool:
 
 
 STAGES = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+# (stage, foreach item or None): each item of a foreach stage is checked with its own deps.
+INSTANCES = [(name, item) for name in sorted(STAGES) for item in STAGES[name].get("foreach", [None])]
 
 
-@pytest.mark.parametrize("name", sorted(STAGES))
-def test_stage_declares_the_code_it_imports(name: str):
+@pytest.mark.parametrize(("name", "item"), INSTANCES)
+def test_stage_declares_the_code_it_imports(name: str, item: str | None):
     stage = STAGES[name].get("do", STAGES[name])
     deps = [d if isinstance(d, str) else next(iter(d)) for d in stage["deps"]]
+    if item is not None:
+        deps = [d.replace("${item}", item) for d in deps]
     script = REPO_ROOT / f"stages/{name}.py"
     assert f"stages/{name}.py" in deps and script.exists()
     assert f"stages/{name}.py" in stage["cmd"]
-    undeclared = sorted(f for f in imported_files(script, DYNAMIC.get(name, []))
+    tasks = [item] if item is not None else list(task_names())
+    undeclared = sorted(f for f in imported_files(script, tasks)
                         if not any(f == d or f.startswith(d.rstrip("/") + "/") for d in deps))
-    assert undeclared == [], f"stage {name} imports undeclared modules {undeclared}"
+    assert undeclared == [], f"stage {name}@{item} imports undeclared modules {undeclared}"
+
+
+def test_foreach_lists_name_every_task():
+    for name, stage in STAGES.items():
+        if "foreach" in stage:
+            assert sorted(stage["foreach"]) == sorted(task_names()), f"dvc.yaml stage {name}: foreach"

@@ -12,16 +12,17 @@ from typing import Any
 
 from geih.errors import GeihError
 from geih.params import check_keys, number
+from geih.tasks import get_task
 
 log = logging.getLogger(__name__)
 
 REGISTER_KEYS = {"metric", "min_improvement", "min_roc_auc", "higher_is_better"}
-REGISTERED_NAMES = {"fire_risk": "geih-fire-risk", "deforestation": "geih-deforestation"}
 CHAMPION, CHALLENGER = "champion", "challenger"
 
 
 def registered_name(task: str) -> str:
-    return REGISTERED_NAMES.get(task, f"geih-{task.replace('_', '-')}")
+    """The registry name of the task's model (the Task declares it); unknown task → GeihError."""
+    return get_task(task).registered_name
 
 
 def check_register_params(p: dict[str, Any]) -> None:

@@ -12,13 +12,16 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from geih.errors import DataError
 from geih.io import read_json, write_json
+
+if TYPE_CHECKING:
+    from geih.tasks.task import Task
 
 SCHEMA_VERSION = 1
 QUANTILE_LEVELS = tuple(round(q / 10, 1) for q in range(11))  # 0.0, 0.1, …, 1.0
@@ -137,17 +140,21 @@ class FeatureSchema:
         write_json(self.to_dict(), path)
 
     @classmethod
-    def load(cls, path: str | Path) -> FeatureSchema:
-        """Read a schema.json (a features folder is accepted too); missing → DataError."""
+    def load(cls, path: str | Path, task: str | None = None) -> FeatureSchema:
+        """Read a schema.json (a features folder is accepted too); missing, or written for another
+        task than `task` (when given) → DataError."""
         path = Path(path)
         if path.is_dir():
             path = path / "schema.json"
         if not path.exists():
             raise DataError("feature schema missing; run the featurize stage first", file=str(path))
         try:
-            return cls.from_dict(read_json(path))
+            schema = cls.from_dict(read_json(path))
         except (TypeError, KeyError) as exc:
             raise DataError(f"not a feature schema ({exc})", file=str(path)) from exc
+        if task is not None and schema.task != task:
+            raise DataError(f"these are the features of task {schema.task!r}, not {task!r}", file=str(path))
+        return schema
 
 
 def build_schema(task: str, train: pd.DataFrame, test: pd.DataFrame, features: list[str],
@@ -171,3 +178,12 @@ def build_schema(task: str, train: pd.DataFrame, test: pd.DataFrame, features: l
         positive_rate={"train": float(train[label].mean()) if len(train) else float("nan"),
                        "test": float(test[label].mean()) if len(test) else float("nan")},
         reference=reference)
+
+
+def task_schema(task: Task, train: pd.DataFrame, test: pd.DataFrame, *, grid_resolution_deg: float,
+                prepare: dict[str, Any], split: dict[str, Any], seed: int = 0) -> FeatureSchema:
+    """`build_schema` with what the task declares: features, valid ranges, label, keys, baseline."""
+    return build_schema(task.name, train, test, list(task.features), dict(task.valid_ranges),
+                        label=task.label_column, time_column=task.time_column, id_columns=list(task.id_columns),
+                        grid_resolution_deg=grid_resolution_deg, baseline_column=task.baseline_column,
+                        baseline_name=task.baseline_name, prepare=prepare, split=split, seed=seed)

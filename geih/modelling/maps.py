@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,9 @@ import pandas as pd
 from geih.domain.grid import LAT_MAX, LON_MIN, Grid
 from geih.domain.risk_levels import RISK_COLORS, RISK_LEVELS
 from geih.io import atomic_path
+
+if TYPE_CHECKING:
+    from geih.tasks.task import Task
 
 PNG_METADATA = {"Software": None}  # no version stamp: identical bytes on re-runs
 
@@ -76,16 +80,16 @@ def probability_map_png(frame: pd.DataFrame, grid: Grid, title: str, observed_ti
     _save(plt, fig, path)
 
 
-def task_map_png(task: str, rows: pd.DataFrame, grid: Grid, label: str, path: str | Path) -> None:
-    """The evaluation map of one test period: fire-risk levels with observed hotspots, or clearing
-    probability beside the cells cleared."""
-    if task == "fire_risk":
-        frame = rows.assign(observed=rows["n_hotspots_label_month"])
-        risk_map_png(frame, grid, f"Fire risk {label}: predicted level and observed hotspots", path)
+def task_map_png(task: Task, rows: pd.DataFrame, grid: Grid, period: str, path: str | Path) -> None:
+    """The evaluation map of one test period, drawn as the task's MapSpec says: risk levels with the
+    observed events as dots, or the predicted probability beside the cells where the event was observed."""
+    spec = task.map
+    frame = rows.assign(observed=rows[spec.observed_column])
+    title, observed_title = spec.title.format(period=period), spec.observed_title.format(period=period)
+    if spec.kind == "risk_levels":
+        risk_map_png(frame, grid, title, path)
     else:
-        frame = rows.assign(observed=rows["label"])
-        probability_map_png(frame, grid, f"Predicted clearing probability, PRODES {label}",
-                            f"Cells cleared in PRODES {label}", path)
+        probability_map_png(frame, grid, title, observed_title, path)
 
 
 def _save(plt, fig, path: str | Path) -> None:

@@ -1,4 +1,4 @@
-"""Loading feature tables, fitting, saving and logging models."""
+"""Fitting, saving and logging models (feature tables: geih.modelling.feature_tables)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pandas as pd
 
 from geih.errors import DataError
 from geih.io import atomic_path
-from geih.modelling.feature_schema import FeatureSchema
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +36,6 @@ MODEL_PACKAGES = {
     "random_forest": [], "gradient_boosting": [], "logistic_regression": [],
     "xgboost": ["xgboost"], "lightgbm": ["lightgbm"],
 }
-
-
-def load_schema(features_dir: Path) -> dict[str, Any]:
-    """The features folder's schema.json as a plain mapping (see geih.modelling.feature_schema)."""
-    data = FeatureSchema.load(features_dir).to_dict()
-    data["features"] = [f["name"] for f in data["features"]]
-    return data
-
-
-def load_split(features_dir: Path, part: str) -> pd.DataFrame:
-    """The `train` or `test` table of a features folder."""
-    path = Path(features_dir) / f"{part}.parquet"
-    if not path.exists():
-        raise DataError("missing; run the featurize stage first", file=str(path))
-    return pd.read_parquet(path)
-
-
-def feature_matrix(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
-    """The feature columns as float64 (the dtype the logged signature declares)."""
-    missing = [f for f in features if f not in frame.columns]
-    if missing:
-        raise DataError(f"feature columns missing: {missing}", column=missing[0])
-    return frame[features].astype(np.float64)
 
 
 def fit_model(model: Any, X: pd.DataFrame, y: np.ndarray) -> Any:

@@ -28,10 +28,12 @@ from geih.domain.grid import (
 from geih.errors import DataError
 from geih.params import check_keys, number
 from geih.tasks import common
+from geih.tasks.task import MapSpec, Task
 
 log = logging.getLogger(__name__)
 
 PREPARE_KEYS = {"grid_resolution_deg", "threshold_km2"}
+RAW_KINDS = ("boundary", "states", "weather", "deforestation", "vegetation_index", "landcover", "roads", "settlements")
 VI_FEATURES = ["ndvi_mean", "ndvi_min", "ndvi_amplitude", "ndvi_slope", "ndvi_drop_vs_last_year",
                "evi_mean", "evi_min", "evi_drop_vs_last_year", "ndvi_mean_prev_year"]
 FEATURES = (["lat", "lon", "dist_road_km", "dist_settlement_km", "dist_prior_clearing_km",
@@ -39,8 +41,6 @@ FEATURES = (["lat", "lon", "dist_road_km", "dist_settlement_km", "dist_prior_cle
              "precip_year_mm", "precip_dry_season_mm"] + VI_FEATURES
             + ["lc_forest", "lc_pasture", "lc_agriculture", "lc_savanna"])
 ID_COLUMNS = ["cell_id", "year", "state", "cleared_km2"]
-BASELINE_NAME = "neighbours"  # metrics baseline_<name>_roc_auc
-BASELINE_COLUMN = "neighbour_cleared_km2_prev_year"
 # Physically valid range of each bounded feature (inclusive; unlisted features: any finite value).
 VALID_RANGES: dict[str, tuple[float | None, float | None]] = {
     "lat": (LAT_MIN, LAT_MAX), "lon": (LON_MIN, LON_MAX),
@@ -138,8 +138,7 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     check_prepare_params(p)
     raw_dir = Path(raw_dir)
     grid = Grid(float(p["grid_resolution_deg"]))
-    raw = common.load_raw(raw_dir, ["boundary", "states", "weather", "deforestation", "vegetation_index",
-                                    "landcover", "roads", "settlements"])
+    raw = common.load_raw(raw_dir, list(RAW_KINDS))
     boundary, _ = raw["boundary"]
     cells = common.region_cells(grid, boundary)
     states, _ = raw["states"]
@@ -204,3 +203,14 @@ def add_clearing_history(panel: pd.DataFrame, cells: pd.DataFrame, clearing: pd.
 def featurize(panel: pd.DataFrame, grid_resolution_deg: float) -> pd.DataFrame:
     """The panel already holds features computed from before/within the year; keep the columns."""
     return panel[[*ID_COLUMNS, "label", *FEATURES]].reset_index(drop=True)
+
+
+TASK = Task(
+    name="deforestation", time_column="year", id_columns=tuple(ID_COLUMNS), features=tuple(FEATURES),
+    valid_ranges=VALID_RANGES, registered_name="geih-deforestation",
+    baseline_column="neighbour_cleared_km2_prev_year", baseline_name="neighbours",  # clearing next door last year
+    map=MapSpec(kind="probability", observed_column="label", title="Predicted clearing probability, PRODES {period}",
+                observed_title="Cells cleared in PRODES {period}"),
+    raw_kinds=RAW_KINDS, prepare=prepare, featurize=featurize, check_prepare_params=check_prepare_params,
+    truth_params={"threshold_km2": "deforestation_threshold_km2"},
+)

@@ -20,6 +20,7 @@ from geih.errors import DataError
 from geih.ingest.sources.hotspots import clip_to_region, dedup_hotspots
 from geih.params import check_keys, choice, number
 from geih.tasks import common
+from geih.tasks.task import MapSpec, Task
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ WEATHER_FEATURES = ["precip_mm", "rainy_days", "days_without_rain", "max_dry_spe
 STATIC_FEATURES = ["lat", "lon", "dist_road_km", "dist_settlement_km"]
 CLEARING_FEATURES = ["cleared_km2_last_year", "cleared_frac_total", "cleared_km2_12m"]
 HISTORY_MONTHS = 12
+RAW_KINDS = ("boundary", "states", "weather", "hotspots", "landcover", "roads", "settlements", "deforestation")
 
 
 def check_prepare_params(p: dict[str, Any]) -> None:
@@ -77,8 +79,7 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     check_prepare_params(p)
     raw_dir = Path(raw_dir)
     grid = Grid(float(p["grid_resolution_deg"]))
-    raw = common.load_raw(raw_dir, ["boundary", "states", "weather", "hotspots", "landcover", "roads",
-                                    "settlements", "deforestation"])
+    raw = common.load_raw(raw_dir, list(RAW_KINDS))
     boundary, _ = raw["boundary"]
     cells = common.region_cells(grid, boundary)
     states, _ = raw["states"]
@@ -237,8 +238,6 @@ FEATURES = (STATIC_FEATURES + WEATHER_FEATURES + common.LANDCOVER_FEATURES + CLE
     "hotspots_label_calendar_month", "neighbour_hotspots_m0", "neighbour_hotspots_12m",
     "precip_mm_m1", "precip_mm_3m", "precip_label_calendar_month_clim", "label_month_sin", "label_month_cos"])
 ID_COLUMNS = ["cell_id", "month", "label_month", "state", "n_hotspots_label_month"]
-BASELINE_NAME = "inpe"  # metrics baseline_<name>_roc_auc
-BASELINE_COLUMN = "inpe_risk_max"
 # Physically valid range of each bounded feature (inclusive; unlisted features: any finite value).
 VALID_RANGES: dict[str, tuple[float | None, float | None]] = {
     "lat": (LAT_MIN, LAT_MAX), "lon": (LON_MIN, LON_MAX),
@@ -290,3 +289,14 @@ def _same_calendar_month_mean(arr: np.ndarray) -> np.ndarray:
         count[:, j] = ok + (count[:, j - 12] if j >= 12 else 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / count, np.nan)
+
+
+TASK = Task(
+    name="fire_risk", time_column="label_month", id_columns=tuple(ID_COLUMNS), features=tuple(FEATURES),
+    valid_ranges=VALID_RANGES, registered_name="geih-fire-risk",
+    baseline_column="inpe_risk_max", baseline_name="inpe",  # INPE's own fire-risk index as the score
+    map=MapSpec(kind="risk_levels", observed_column="n_hotspots_label_month",
+                title="Fire risk {period}: predicted level and observed hotspots"),
+    raw_kinds=RAW_KINDS, prepare=prepare, featurize=featurize, check_prepare_params=check_prepare_params,
+    period_format="%Y-%m", climatology_by_calendar_month=True, truth_time_column="month",
+)

@@ -1,4 +1,4 @@
-"""Evaluation pieces on small frames: metrics, curves, baselines, oracle join, truth comparability."""
+"""Metrics on small frames: binary metrics, curves, calibration, climatology baseline, groups."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geih.io import write_json
 from geih.modelling import metrics as ev
-from geih.modelling.evaluate import load_truth, map_rows, oracle_scores
 
 
 def test_binary_metrics_hand_computed():
@@ -52,24 +50,3 @@ def test_metrics_by_group():
     out = ev.metrics_by_group(frame, "g", 0.5).set_index("g")
     assert out.loc["a", "roc_auc"] == 1.0 and out.loc["a", "rows"] == 4
     assert np.isnan(out.loc["b", "roc_auc"])  # one class only: undefined, not a crash
-
-
-def test_oracle_join_and_truth_comparability(tmp_path):
-    truth = pd.DataFrame({"cell_id": [1, 2], "month": pd.to_datetime(["2024-02-01", "2024-02-01"]),
-                          "probability": [0.2, 0.7]})
-    test = pd.DataFrame({"cell_id": [2, 1, 3], "label_month": pd.to_datetime(["2024-02-01"] * 3)})
-    scores = oracle_scores(test, truth, "label_month")
-    assert scores[:2].tolist() == [0.7, 0.2] and np.isnan(scores[2])
-    truth.to_parquet(tmp_path / "fire_risk.parquet")
-    write_json({"available": True, "grid_resolution_deg": 0.5}, tmp_path / "manifest.json")
-    assert load_truth(tmp_path, "fire_risk", {"grid_resolution_deg": 0.5}) is not None
-    assert load_truth(tmp_path, "fire_risk", {"grid_resolution_deg": 1.0}) is None  # other grid: no oracle
-    write_json({"available": False}, tmp_path / "manifest.json")
-    assert load_truth(tmp_path, "fire_risk", {"grid_resolution_deg": 0.5}) is None
-
-
-def test_map_rows_last_or_all():
-    pred = pd.DataFrame({"label_month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-02-01"]), "x": [1, 2, 3]})
-    last = map_rows(pred, "label_month", "last")
-    assert [label for label, _ in last] == ["2024-02"] and len(last[0][1]) == 2
-    assert [label for label, _ in map_rows(pred, "label_month", "all")] == ["2024-01", "2024-02"]

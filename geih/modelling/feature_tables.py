@@ -1,0 +1,34 @@
+"""The features folder featurize writes and train, evaluate and package read: `train.parquet`,
+`test.parquet` and `schema.json` (the FeatureSchema, see geih.modelling.feature_schema)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from geih.errors import DataError
+from geih.io import atomic_path
+from geih.modelling.feature_schema import FeatureSchema
+
+PARTS = ("train", "test")
+SCHEMA_FILE = "schema.json"
+
+
+def write_feature_tables(folder: Path, train: pd.DataFrame, test: pd.DataFrame, schema: FeatureSchema) -> None:
+    """Write the train/test tables (Parquet, zstd) and the schema into `folder`, atomically."""
+    with atomic_path(folder) as tmp:
+        tmp.mkdir()
+        train.to_parquet(tmp / "train.parquet", index=False, compression="zstd")
+        test.to_parquet(tmp / "test.parquet", index=False, compression="zstd")
+        schema.save(tmp / SCHEMA_FILE)
+
+
+def load_split(folder: Path, part: str) -> pd.DataFrame:
+    """The `train` or `test` table of a features folder; missing → DataError naming the file."""
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
+    path = Path(folder) / f"{part}.parquet"
+    if not path.exists():
+        raise DataError("missing; run the featurize stage first", file=str(path))
+    return pd.read_parquet(path)

@@ -1,0 +1,107 @@
+"""The Task: everything the pipeline asks about one modelling task, as one typed object.
+
+Each task module under `geih/tasks/` defines `TASK = Task(...)`; `geih.tasks.get_task(name)` finds it.
+Code outside `geih/tasks` asks the task — its time column, features and valid ranges, registered model
+name, baseline, how a period is labelled, how its evaluation map is drawn — instead of branching on
+its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+Range = tuple[float | None, float | None]  # inclusive (minimum, maximum); None = unbounded
+MAP_KINDS = ("risk_levels", "probability")
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """How evaluate maps one test period of the task.
+
+    kind 'risk_levels': cells coloured by risk level, cells where `observed_column` > 0 as dots;
+    kind 'probability': predicted probability beside the cells where `observed_column` > 0.
+    `title` and `observed_title` take the period label as `{period}`.
+    """
+
+    kind: str
+    observed_column: str
+    title: str
+    observed_title: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in MAP_KINDS:
+            raise ValueError(f"map kind {self.kind!r} is not one of {list(MAP_KINDS)}")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One modelling task: its data (raw kinds, panel, features), its keys and label, and what
+    evaluation, the registry and the maps need to know about it.
+
+    `prepare(raw_dir, params) → (panel, report)` builds the labelled panel from a raw folder;
+    `featurize(panel, grid_resolution_deg) → frame` adds the model features (ids, label, features);
+    `check_prepare_params(params)` refuses a bad `prepare.<name>` group before any work starts.
+    """
+
+    name: str
+    time_column: str
+    id_columns: tuple[str, ...]
+    features: tuple[str, ...]
+    valid_ranges: Mapping[str, Range]
+    registered_name: str
+    baseline_column: str
+    baseline_name: str  # metrics baseline_<name>_roc_auc, lift_over_<name>_roc_auc
+    map: MapSpec
+    raw_kinds: tuple[str, ...]  # the data/raw folders prepare reads
+    prepare: Callable[[Path, dict[str, Any]], tuple[pd.DataFrame, dict[str, Any]]]
+    featurize: Callable[[pd.DataFrame, float], pd.DataFrame]
+    check_prepare_params: Callable[[dict[str, Any]], None]
+    label_column: str = "label"
+    period_format: str | None = None  # strftime of a datetime time column's period; None: str(value)
+    climatology_by_calendar_month: bool = False  # climatology per cell and calendar month (else per cell)
+    truth_time_column: str | None = None  # the time column of the truth file (None: same as time_column)
+    # prepare.<name> keys that must equal a key of the truth manifest for the oracle to be comparable
+    truth_params: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if len(set(self.features)) != len(self.features):
+            problems.append("features repeat a name")
+        if unknown := sorted(set(self.valid_ranges) - set(self.features)):
+            problems.append(f"valid_ranges name non-features {unknown}")
+        if self.baseline_column not in self.features:
+            problems.append(f"baseline_column {self.baseline_column!r} is not a feature")
+        if self.time_column not in self.id_columns:
+            problems.append(f"time_column {self.time_column!r} is not an id column")
+        if self.map.observed_column not in (*self.id_columns, self.label_column):
+            problems.append(f"map observed_column {self.map.observed_column!r} is neither an id column nor the label")
+        if overlap := sorted(set(self.id_columns) & set(self.features)):
+            problems.append(f"id columns {overlap} are also features")
+        if problems:
+            raise ValueError(f"task {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def params_group(self) -> str:
+        """The params.yaml group of its prepare stage."""
+        return f"prepare.{self.name}"
+
+    def period_label(self, value: Any) -> str:
+        """The label of one time-column value ('2024-02' for a month, '2023' for a year)."""
+        return pd.Timestamp(value).strftime(self.period_format) if self.period_format else str(value)
+
+    def period_labels(self, values: pd.Series) -> pd.Series:
+        """`period_label` of each value of a time column."""
+        return values.dt.strftime(self.period_format) if self.period_format else values.astype(str)
+
+    def climatology_key(self, frame: pd.DataFrame) -> np.ndarray:
+        """The period within a cell that the climatology baseline averages over: the calendar month
+        of the time column, or a single period."""
+        if self.climatology_by_calendar_month:
+            return frame[self.time_column].dt.month.to_numpy()
+        return np.zeros(len(frame), dtype=np.int64)
