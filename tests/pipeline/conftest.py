@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from geih.tasks import task_names
+
 REPO = Path(__file__).resolve().parents[2]
 TINY = {
     "acquire": {"grid_resolution_deg": 1.5, "years": 3, "subcells": 3},
-    "prepare": {"fire_risk": {"grid_resolution_deg": 1.5}, "deforestation": {"grid_resolution_deg": 1.5}},
+    "prepare": {task: {"grid_resolution_deg": 1.5} for task in task_names()},
     "train": {"n_estimators": 30},
     "evaluate": {"permutation_repeats": 1},
 }

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geih.tasks import get_task, task_names
 from tests.pipeline.conftest import run
 
-TASKS = ("fire_risk", "deforestation")
+TASKS = task_names()
 STAGES = ("prepare", "featurize", "train", "evaluate", "register", "package")
 
 
@@ -48,7 +49,7 @@ def test_dvc_status_clean_after_repro(tiny_repo: Path):
 @pytest.mark.parametrize("task", TASKS)
 def test_registry_and_mlflow_runs(tiny_repo: Path, task: str):
     reg = json.loads((tiny_repo / "models" / task / "registry.json").read_text())
-    assert reg["name"] == {"fire_risk": "geih-fire-risk", "deforestation": "geih-deforestation"}[task]
+    assert reg["name"] == get_task(task).registered_name
     assert reg["alias"] == "champion" and str(reg["version"]) == "1"
     code = f"""
 import json, mlflow
