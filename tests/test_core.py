@@ -1,4 +1,4 @@
-"""Unit tests of the small pure pieces: grid, risk levels, splits, params, io, models, registry rules."""
+"""Unit tests of the small pure pieces: grid, risk levels, splits, params, io."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ from geih import io
 from geih.domain.grid import Grid, neighbour_pairs
 from geih.domain.risk_levels import risk_level
 from geih.errors import DataError, ParamsError
-from geih.lifecycle.registry import decide_alias
 from geih.lifecycle.tracking import flatten, repo_root
-from geih.modelling.families import build_model, resolve_train_params
 from geih.modelling.splits import is_test_row
 from geih.params import check_keys, number
 
@@ -69,39 +67,6 @@ def test_params_helpers_name_the_key():
         check_keys({"bogus": 1}, {"n_estimators"}, "train")
     with pytest.raises(ParamsError, match="'train.n_estimators'.*integer"):
         number({"n_estimators": "many"}, "n_estimators", "train", integer=True)
-
-
-def test_resolve_train_params_merges_and_rejects():
-    train = {"seed": 1, "n_jobs": 1, "n_estimators": 50, "max_depth": 3, "fire_risk": {"model": "xgboost", "max_depth": 5}}
-    name, hp = resolve_train_params(train, "fire_risk", ["fire_risk", "deforestation"])
-    assert name == "xgboost" and hp == {"n_estimators": 50, "max_depth": 5}
-    with pytest.raises(ParamsError, match="unknown model 'svm'"):
-        resolve_train_params({**train, "fire_risk": {"model": "svm"}}, "fire_risk", ["fire_risk"])
-    with pytest.raises(ParamsError, match="train.nonsense"):
-        resolve_train_params({**train, "nonsense": 1}, "fire_risk", ["fire_risk"])
-
-
-@pytest.mark.parametrize("name", ["random_forest", "gradient_boosting", "logistic_regression", "xgboost", "lightgbm"])
-def test_every_model_fits_raw_features_with_nan(name):
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
-    y = (X["a"] + 0.3 * rng.normal(size=300) > 0).astype(int).to_numpy()
-    X.loc[::17, "b"] = np.nan
-    model = build_model(name, {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.2}, seed=0, n_jobs=1)
-    p = model.fit(X, y).predict_proba(X)[:, 1]
-    assert ((p >= 0) & (p <= 1)).all()
-    assert np.corrcoef(p, X["a"])[0, 1] > 0.5
-    has_scaler = any(step == "scale" for step, _ in model.steps)
-    assert has_scaler == (name == "logistic_regression")
-
-
-def test_decide_alias_rules():
-    p = {"metric": "roc_auc", "min_improvement": 0.01, "min_roc_auc": 0.6}
-    assert decide_alias({"roc_auc": 0.8}, None, p)[0] == "champion"
-    assert decide_alias({"roc_auc": 0.8}, {"roc_auc": 0.795}, p)[0] == "challenger"
-    assert decide_alias({"roc_auc": 0.81}, {"roc_auc": 0.795}, p)[0] == "champion"
-    alias, reason = decide_alias({"roc_auc": 0.55}, None, p)
-    assert alias == "challenger" and "floor" in reason
 
 
 def test_atomic_json_leaves_no_partial_file(tmp_path: Path):
