@@ -5,6 +5,7 @@
   geih data validate PATH                 parse raw files, print a summary per file
   geih predict --bundle DIR [INPUT]       predict with a model bundle (JSON in, JSON out)
   geih models list --task T               registered versions and aliases
+  geih models hyperparameters             every family's hyperparameters: valid values, defaults
   geih models best --task T --metric M    best evaluate run of one task definition; --promote sets champion
 """
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True)
     mlist = models.add_parser("list", help="registered versions and aliases")
     mlist.add_argument("--task", required=True)
+    models.add_parser("hyperparameters", help="every model family's hyperparameters: valid values and defaults")
     best = models.add_parser("best", help="the best evaluate run by a metric")
     best.add_argument("--task", required=True)
     best.add_argument("--metric", default="roc_auc")
@@ -72,6 +74,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "predict":
         _predict(args.bundle, args.input)
     elif args.command == "models":
+        if args.action == "hyperparameters":
+            from geih.modelling.families import describe_hyperparameters
+
+            print(describe_hyperparameters())
+            return
         from geih.lifecycle import selection as model_ops
 
         if args.action == "list":

@@ -347,6 +347,15 @@ def skops_trusted_types(spec: ModelSpec, calibrated: bool) -> list[str]:
     return sorted({*spec.trusted_types, *(CALIBRATION_TRUSTED_TYPES if calibrated else ())})
 
 
+def describe_hyperparameters() -> str:
+    """A plain table of every family's hyperparameters: type and valid values, default, meaning."""
+    lines = [f"{'model':<20} {'key':<18} {'valid values':<40} {'default':<8} meaning"]
+    for spec in SPECS.values():
+        for h in spec.hyperparameters:
+            lines.append(f"{spec.name:<20} {h.name:<18} {h.range_text():<40} {h.default!s:<8} {h.help}")
+    return "\n".join(lines)
+
+
 def feature_importance(model: Pipeline, features: list[str]) -> dict[str, float] | None:
     """The fitted model's own importance per feature (|coef| for linear models), or None."""
     est = model.steps[-1][1]
