@@ -26,6 +26,9 @@ from geih.lifecycle.task_definition import FINGERPRINT_TAG, TaskDefinition, task
 from tests.conftest import REPO_ROOT
 from tests.lifecycle.support import REGISTER, client, fit_and_save, frame, train_run, write_features
 
+# Tests against a real temporary SQLite store take 10–30 s each (store migration, model logging): the
+# `pipeline` tier, so that `make test-fast` stays fast; the decision rules themselves are unit tests.
+STORE = pytest.mark.pipeline
 P = {"metric": "roc_auc", "higher_is_better": True, "min_improvement": 0.01, "min_roc_auc": 0.6}
 BRIER = {"metric": "brier", "higher_is_better": False, "min_improvement": 0.005, "min_roc_auc": 0.6}
 ONE = TaskDefinition("deforestation", {"grid_resolution_deg": 0.5, "threshold_km2": 1.0}, "aaaa", {"test_years": 1})
@@ -91,6 +94,7 @@ def evaluate_run(task: str, sha: str, metrics: dict, definition: TaskDefinition)
     return run.info.run_id
 
 
+@STORE
 def test_register_and_best_compare_like_with_like(store_root: Path):
     """Registered at threshold 1.0 then 2.0: the 2.0 version is not ranked against the 1.0 champion
     (even with a much better score); `geih models best` ranks within one definition; promote
@@ -148,6 +152,7 @@ def load_register_stage():
     return module
 
 
+@STORE
 def test_register_logs_the_model_itself_when_no_train_run_did(store_root: Path):
     """A new store (e.g. DVC restored train's outputs from its run cache): register logs the model
     file with the train stage's logging function and registers it; its pyfunc predicts like the file."""
@@ -182,6 +187,7 @@ def test_register_logs_the_model_itself_when_no_train_run_did(store_root: Path):
     assert [r.info.run_id for r in logged] == [record["run_id"]]
 
 
+@STORE
 def test_without_a_logger_a_missing_model_is_a_clear_error(store_root: Path):
     _, path = fit_and_save(store_root, "orphan")
     exp_id = tracking.open_store(["geih-fire_risk"])[1]["geih-fire_risk"]
