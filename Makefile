@@ -9,7 +9,9 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export PYTHONHASHSEED := 0
 
-.PHONY: repro test test-fast test-data test-pipeline lint venv tracking-init mlflow-ui bench clean-venv
+.PHONY: repro test test-fast test-data test-pipeline lint venv tracking-init mlflow-ui mlflow-serve bench clean-venv
+TASK ?= fire_risk
+PORT ?= 5001
 
 venv: $(STAMP)
 
@@ -41,8 +43,13 @@ test-pipeline: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# MLflow's commands look for ./mlflow.db; these point them at the project's store (`geih tracking uri`).
 mlflow-ui: $(STAMP)
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow/mlflow.db --host 127.0.0.1 --port 5000
+	$(BIN)/mlflow ui --backend-store-uri "$$($(BIN)/python -m geih.cli tracking uri)" --host 127.0.0.1 --port 5000
+
+mlflow-serve: $(STAMP)
+	MLFLOW_TRACKING_URI="$$($(BIN)/python -m geih.cli tracking uri)" $(BIN)/mlflow models serve \
+		-m models:/geih-$(subst _,-,$(TASK))@champion --env-manager local --host 127.0.0.1 --port $(PORT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/prepare_vs_read.py --repeats 5

@@ -83,7 +83,7 @@ def run_child(root: Path, deps: list[str]) -> dict[str, float]:
 
 def init_store(root: Path) -> float:
     """Create the store and experiment once (as `geih tracking init`), in a fresh interpreter."""
-    code = "from geih import tracking; tracking.init_store(['bench'])"
+    code = "from geih.lifecycle import tracking; tracking.init_store(['bench'])"
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True, capture_output=True, timeout=600)
     return time.perf_counter() - start

@@ -1,10 +1,12 @@
 """The `geih` command: operations outside the pipeline.
 
   geih tracking init                      create/migrate the MLflow store and experiments
+  geih tracking uri                       print the store's URI (for MLFLOW_TRACKING_URI=$(geih tracking uri) mlflow …)
   geih data validate PATH                 parse raw files, print a summary per file
   geih predict --bundle DIR [INPUT]       predict with a model bundle (JSON in, JSON out)
   geih models list --task T               registered versions and aliases
-  geih models best --task T --metric M    best evaluate run by a metric; --promote sets champion
+  geih models hyperparameters             every family's hyperparameters: valid values, defaults
+  geih models best --task T --metric M    best evaluate run of one task definition; --promote sets champion
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tracking = sub.add_parser("tracking", help="MLflow tracking store").add_subparsers(dest="action", required=True)
     tracking.add_parser("init", help="create and migrate the store and the task experiments")
+    tracking.add_parser("uri", help="print the tracking URI the pipeline uses (MLFLOW_TRACKING_URI if set, else "
+                                    "the repo's SQLite store), found from any folder of the repo")
 
     data = sub.add_parser("data", help="raw data").add_subparsers(dest="action", required=True)
     validate = data.add_parser("validate", help="parse raw files and print a summary per file")
@@ -39,10 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True)
     mlist = models.add_parser("list", help="registered versions and aliases")
     mlist.add_argument("--task", required=True)
+    models.add_parser("hyperparameters", help="every model family's hyperparameters: valid values and defaults")
     best = models.add_parser("best", help="the best evaluate run by a metric")
     best.add_argument("--task", required=True)
     best.add_argument("--metric", default="roc_auc")
     best.add_argument("--lower-is-better", action="store_true")
+    best.add_argument("--definition", help="task definition fingerprint to rank within (see `geih models list`; "
+                                           "default: the champion's, else the newest evaluate run's)")
     best.add_argument("--promote", action="store_true", help="register it if needed and set alias champion")
     return ap
 
@@ -50,9 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "tracking":
-        from geih.lifecycle.tracking import init_store
+        from geih.lifecycle.tracking import init_store, tracking_uri
         from geih.tasks import task_names
 
+        if args.action == "uri":
+            print(tracking_uri())
+            return
         print(f"tracking store ready: {init_store(list(task_names()))}")
     elif args.command == "data":
         from geih.ingest.sources.validate import format_summaries, validate_path
@@ -63,12 +73,17 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "predict":
         _predict(args.bundle, args.input)
     elif args.command == "models":
+        if args.action == "hyperparameters":
+            from geih.modelling.families import describe_hyperparameters
+
+            print(describe_hyperparameters())
+            return
         from geih.lifecycle import selection as model_ops
 
         if args.action == "list":
             print(model_ops.format_versions(model_ops.list_versions(args.task)))
         else:
-            best_run = model_ops.best_run(args.task, args.metric, not args.lower_is_better)
+            best_run = model_ops.best_run(args.task, args.metric, not args.lower_is_better, args.definition)
             print(json.dumps(best_run, indent=2, sort_keys=True))
             if args.promote:
                 version = model_ops.promote(args.task, best_run["run_id"])

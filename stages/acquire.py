@@ -44,9 +44,7 @@ def main(argv: list[str] | None = None) -> None:
                                                   "(acquire.source = synthetic).\n", encoding="utf-8")
         tracking.log_metrics({k: v for k, v in summary.items() if isinstance(v, (int, float))})
         if any(args.plots.glob("*.png")):
-            import mlflow
-
-            mlflow.log_artifacts(str(args.plots), artifact_path="world")
+            tracking.log_artifacts(args.plots, "world")
     log.info("acquire: %s", summary)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from geih import io
 from geih.domain.grid import Grid
 from geih.lifecycle import tracking
+from geih.lifecycle.task_definition import task_definition
 from geih.modelling.evaluate import check_evaluate_params, evaluate
 from geih.modelling.feature_schema import FeatureSchema
 from geih.modelling.feature_tables import load_split
@@ -41,17 +42,16 @@ def main(argv: list[str] | None = None) -> None:
     model = load_model(args.model)
     train, test = load_split(args.features, "train"), load_split(args.features, "test")
     truth = load_truth(args.truth, task, schema)
-    with tracking.stage_run("evaluate", args.task, p, data_deps=[args.features, args.model]):
+    definition = task_definition(args.features)
+    with tracking.stage_run("evaluate", args.task, p, data_deps=[args.features, args.model], tags=definition.tags()):
         result = evaluate(model, train, test, schema, task, truth, p)
         grid = Grid(schema.grid_resolution_deg)
         write_plots(result, task, grid, p["map_months"], args.plots)
         write_predictions(result, task, grid, args.predictions)
         io.write_json(result.metrics, args.metrics)
         tracking.log_metrics(result.metrics)
-        import mlflow
-
-        mlflow.log_artifacts(str(args.plots), artifact_path="plots")
-        mlflow.set_tag("geih.model_sha256", tracking.file_sha256(args.model))
+        tracking.log_artifacts(args.plots, "plots")
+        tracking.set_tags({"geih.model_sha256": tracking.file_sha256(args.model)})
     m = result.metrics
     log.info("evaluate@%s: roc_auc %.4f pr_auc %.4f (oracle %s)", args.task, m["roc_auc"], m["pr_auc"],
              f"{m['oracle_roc_auc']:.4f}" if m["oracle_roc_auc"] == m["oracle_roc_auc"] else "n/a")

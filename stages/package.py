@@ -41,9 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     info = model_info(args.task, registry, {"model": model_name, **hp}, metrics, schema.feature_names, threshold, created)
     with tracking.stage_run("package", args.task, None, data_deps=[args.model, args.registry]):
         build_bundle(args.out, args.model, info, pip_requirements(model_name))
-        import mlflow
-
-        mlflow.log_dict(info, "model_info.json")
+        tracking.log_dict(info, "model_info.json")
     log.info("package@%s: bundle %s (model %s v%s)", args.task, args.out, registry["name"], registry["version"])
 
 

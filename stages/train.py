@@ -9,13 +9,13 @@ from pathlib import Path
 
 from geih import io
 from geih.lifecycle import tracking
-from geih.modelling import training
-from geih.modelling.families import build_model, feature_importance, resolve_train_params
+from geih.lifecycle.task_definition import task_definition
+from geih.modelling.families import feature_importance, train_config
 from geih.modelling.feature_schema import FeatureSchema
 from geih.modelling.feature_tables import load_split
 from geih.modelling.metrics import binary_metrics
-from geih.modelling.training import fit_model, save_model
-from geih.params import group, load_params, number
+from geih.modelling.training import fit_model, log_trained_model, save_model
+from geih.params import group, load_params
 from geih.stage import run_main
 from geih.tasks import task_names
 
@@ -30,16 +30,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--metrics", required=True, type=Path)
     args = ap.parse_args(argv)
-    train_params = group(load_params(args.params), "train")
-    model_name, hp = resolve_train_params(train_params, args.task, list(task_names()))
-    seed = int(number(train_params, "seed", "train", integer=True))
-    n_jobs = int(number(train_params, "n_jobs", "train", low=1, integer=True))
-    model = build_model(model_name, hp, seed, n_jobs)
+    config = train_config(group(load_params(args.params), "train"), args.task, task_names())
+    model = config.build()
+    model_name = config.spec.name
     schema = FeatureSchema.load(args.features, args.task)
     train = load_split(args.features, "train")
     X, y = schema.matrix(train), train[schema.label].to_numpy()
-    logged = {"model": model_name, **hp, "seed": seed, "n_jobs": n_jobs}
-    with tracking.stage_run("train", args.task, logged, data_deps=[args.features]) as run:
+    definition = task_definition(args.features)
+    with tracking.stage_run("train", args.task, config.logged_params(), data_deps=[args.features],
+                            tags=definition.tags()) as run:
         log.info("train@%s: fitting %s on %d rows × %d features", args.task, model_name, *X.shape)
         fit_model(model, X, y)
         save_model(model, args.model)
@@ -49,14 +48,10 @@ def main(argv: list[str] | None = None) -> None:
                    "train_brier": fit["brier"]}
         io.write_json(metrics, args.metrics)
         tracking.log_metrics(metrics)
-        import mlflow
-
         importance = feature_importance(model, schema.feature_names)
         if importance:
-            mlflow.log_dict(importance, "feature_importance.json")
-        info = training.log_sklearn_model(model, X, model_name)
-        mlflow.set_tags({"geih.model_sha256": tracking.file_sha256(args.model),
-                         "geih.model_id": info.model_id, "geih.model_type": model_name})
+            tracking.log_dict(importance, "feature_importance.json")
+        info = log_trained_model(model, X, tracking.file_sha256(args.model))
         log.info("train@%s: logged model %s in run %s", args.task, info.model_id, run.info.run_id)
 
 

@@ -1,33 +1,29 @@
 """Choosing and promoting models outside the pipeline: list registry versions, find the best
-evaluated run by a metric, promote it to `champion`."""
+evaluated run by a metric among runs of one task definition, promote it to `champion`."""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 from geih.errors import GeihError
 from geih.lifecycle.registry import (
     CHAMPION,
+    ModelSource,
     alias_version,
-    find_train_run,
+    current_champion,
+    find_model_source,
     metric_tags,
-    register_version,
+    register_and_alias,
     registered_name,
-    set_alias,
-    train_model_uri,
     version_with_model,
 )
-from geih.lifecycle.tracking import connect, experiment_name, tracking_uri
+from geih.lifecycle.task_definition import FINGERPRINT_TAG, TaskDefinition
+from geih.lifecycle.tracking import client as _client
+from geih.lifecycle.tracking import experiment_name, tracking_uri
 
 log = logging.getLogger(__name__)
-
-
-def _client() -> Any:
-    from mlflow import MlflowClient
-
-    connect()
-    return MlflowClient()
 
 
 def aliases_by_version(client: Any, name: str) -> dict[str, list[str]]:
@@ -45,7 +41,8 @@ def aliases_by_version(client: Any, name: str) -> dict[str, list[str]]:
 
 
 def list_versions(task: str) -> list[dict[str, Any]]:
-    """Every registered version of the task's model with its aliases and headline metrics."""
+    """Every registered version of the task's model with its aliases, headline metrics and task
+    definition fingerprint."""
     client = _client()
     name = registered_name(task)
     aliases = aliases_by_version(client, name)
@@ -55,7 +52,7 @@ def list_versions(task: str) -> list[dict[str, Any]]:
         out.append({"name": name, "version": str(mv.version), "aliases": aliases.get(str(mv.version), []),
                     "run_id": mv.run_id, "roc_auc": mv.tags.get("metric.roc_auc"),
                     "pr_auc": mv.tags.get("metric.pr_auc"), "dvc_exp": mv.tags.get("dvc.exp_name", ""),
-                    "decision": mv.tags.get("geih.decision", "")})
+                    "definition": mv.tags.get(FINGERPRINT_TAG, ""), "decision": mv.tags.get("geih.decision", "")})
     return out
 
 
@@ -63,18 +60,31 @@ def format_versions(rows: list[dict[str, Any]]) -> str:
     """A plain table of `list_versions` output."""
     if not rows:
         return "no registered versions"
-    head = f"{'name':<20} {'version':>7}  {'aliases':<20} {'roc_auc':>8} {'pr_auc':>8}  {'dvc_exp':<16} run_id"
+    head = (f"{'name':<20} {'version':>7}  {'aliases':<20} {'roc_auc':>8} {'pr_auc':>8}  {'dvc_exp':<16} "
+            f"{'definition':<16} run_id")
     lines = [head]
     for r in rows:
         roc = f"{float(r['roc_auc']):.4f}" if r["roc_auc"] else "-"
         pr = f"{float(r['pr_auc']):.4f}" if r["pr_auc"] else "-"
         lines.append(f"{r['name']:<20} {r['version']:>7}  {','.join(r['aliases']) or '-':<20} {roc:>8} {pr:>8}  "
-                     f"{r['dvc_exp'] or '-':<16} {r['run_id']}")
+                     f"{r['dvc_exp'] or '-':<16} {r['definition'] or '-':<16} {r['run_id']}")
     return "\n".join(lines)
 
 
-def best_run(task: str, metric: str, higher_is_better: bool = True) -> dict[str, Any]:
-    """The finished evaluate run of `task` with the best value of `metric`."""
+def reference_definition(client: Any, task: str, runs: list[Any]) -> tuple[str | None, str]:
+    """(fingerprint, where it comes from) of the task definition `geih models best` ranks within by
+    default: the champion's, else the newest evaluate run's (None = runs recording none)."""
+    champion = current_champion(client, registered_name(task))
+    if champion is not None and champion.definition is not None:
+        return champion.definition.fingerprint, f"the champion's (version {champion.version})"
+    newest = max(runs, key=lambda r: r.info.start_time)
+    return newest.data.tags.get(FINGERPRINT_TAG), f"the newest evaluate run's ({newest.info.run_id})"
+
+
+def best_run(task: str, metric: str, higher_is_better: bool = True, definition: str | None = None) -> dict[str, Any]:
+    """The finished evaluate run of `task` with the best value of `metric` among the runs of one task
+    definition: `definition` (a fingerprint, as `geih models list` shows), else the champion's, else
+    the newest evaluate run's. Runs of other definitions are counted, not ranked."""
     client = _client()
     exp = client.get_experiment_by_name(experiment_name(task))
     if exp is None:
@@ -83,15 +93,32 @@ def best_run(task: str, metric: str, higher_is_better: bool = True) -> dict[str,
     runs = client.search_runs([exp.experiment_id],
                               filter_string="tags.`geih.stage` = 'evaluate' and attributes.status = 'FINISHED'",
                               order_by=[f"metrics.`{metric}` {order}", "attributes.start_time DESC"],
-                              max_results=50)
+                              max_results=5000)
     runs = [r for r in runs if metric in r.data.metrics]
     if not runs:
         raise GeihError(f"no evaluate run of task {task!r} has metric {metric!r}")
-    best = runs[0]
+    source = "given (--definition)"
+    if definition is None:
+        definition, source = reference_definition(client, task, runs)
+    same = [r for r in runs if r.data.tags.get(FINGERPRINT_TAG) == definition]
+    others = Counter(r.data.tags.get(FINGERPRINT_TAG) or "none" for r in runs
+                     if r.data.tags.get(FINGERPRINT_TAG) != definition)
+    if not same:
+        raise GeihError(f"no evaluate run of task {task!r} for task definition {definition} has metric {metric!r}; "
+                        f"definitions with runs: {dict(others)}")
+    if others:
+        log.warning("%d evaluate run(s) trained for other task definitions were not ranked: %s (pick one with "
+                    "--definition)", sum(others.values()), dict(others))
+    best = same[0]
     return {"run_id": best.info.run_id, "metric": metric, "value": best.data.metrics[metric],
             "model_sha256": best.data.tags.get("geih.model_sha256"),
             "dvc_exp_name": best.data.tags.get("dvc.exp_name", ""), "git_commit": best.data.tags.get("git.commit"),
-            "pipeline_run": best.data.tags.get("geih.pipeline_run", ""), "experiment_id": exp.experiment_id}
+            "pipeline_run": best.data.tags.get("geih.pipeline_run", ""), "experiment_id": exp.experiment_id,
+            "task_definition": definition, "task_definition_source": source,
+            "other_definitions": dict(others)}
+
+
+PROVENANCE_PREFIXES = ("dvc.", "git.", "geih.pipeline_run")
 
 
 def promote(task: str, evaluate_run_id: str) -> dict[str, Any]:
@@ -104,23 +131,22 @@ def promote(task: str, evaluate_run_id: str) -> dict[str, Any]:
         raise GeihError(f"run {evaluate_run_id} has no geih.model_sha256 tag: cannot tell which model it scored")
     name = registered_name(task)
     previous = alias_version(client, name, CHAMPION)
-    reason = f"promoted by `geih models best --promote` (evaluate run {evaluate_run_id})"
-    headline = metric_tags({k: v for k, v in run.data.metrics.items() if "." not in k})
-    mv = version_with_model(client, name, sha)
-    registered = mv is None
-    if mv is None:
-        train = find_train_run(client, run.info.experiment_id, sha)
-        if train is None:
-            raise GeihError(f"no train run logged the model {sha[:12]}… scored by run {evaluate_run_id}")
-        tags = {**headline, "geih.model_sha256": sha, "geih.task": task}
-        tags.update({k: v for k, v in run.data.tags.items() if k.startswith(("dvc.", "git.", "geih.pipeline_run"))})
-        mv = register_version(client, name, train_model_uri(train), train.info.run_id, tags)
-    else:
-        for key, value in headline.items():
-            client.set_model_version_tag(name, str(mv.version), key, value)
-    for key, value in (("geih.alias", CHAMPION), ("geih.decision", reason)):
-        client.set_model_version_tag(name, str(mv.version), key, value)
-    set_alias(client, name, CHAMPION, mv.version)
+    definition = TaskDefinition.from_tags(run.data.tags)
+    reason = (f"promoted by `geih models best --promote` (evaluate run {evaluate_run_id}, task definition "
+              f"{definition.fingerprint if definition else 'not recorded'})")
+    tags = {**metric_tags({k: v for k, v in run.data.metrics.items() if "." not in k}), "geih.task": task,
+            "geih.decision": reason, **(definition.tags() if definition else {})}
+    existing = version_with_model(client, name, sha)
+    if existing is None:  # provenance of a new version: the evaluated pipeline run
+        tags.update({k: v for k, v in run.data.tags.items() if k.startswith(PROVENANCE_PREFIXES)})
+
+    def source() -> ModelSource:
+        found = find_model_source(client, run.info.experiment_id, sha)
+        if found is None:
+            raise GeihError(f"no run logged the model {sha[:12]}… scored by run {evaluate_run_id}")
+        return found
+
+    mv, registered = register_and_alias(client, name, sha, source, tags, CHAMPION, existing=existing)
     log.info("%s version %s → champion (%s)", name, mv.version, reason)
     return {"name": name, "version": str(mv.version), "registered": registered,
             "previous_champion_version": str(previous.version) if previous is not None else None}

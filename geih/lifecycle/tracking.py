@@ -13,7 +13,7 @@ import hashlib
 import logging
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 EXPERIMENT_PREFIX = "geih"
 TEMP_EXP_MARKER = os.sep.join(("", ".dvc", "tmp", "exps", ""))
 LOCK_FILE = ".store.lock"
+
+
 def repo_root(start: str | Path | None = None) -> Path:
     """The main repository root: DVC_ROOT (or the nearest folder with dvc.yaml above `start`),
     with any `.dvc/tmp/exps/...` temporary-experiment suffix cut off.
@@ -108,17 +110,36 @@ def store_lock(root: Path | None = None) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def connect(root: Path | None = None) -> str:
-    """Point MLflow at the store (creating/migrating it under the store lock). Returns the URI."""
+def open_store(experiments: Iterable[str] = (), root: Path | None = None) -> tuple[str, dict[str, str]]:
+    """The one set-up path: point MLflow at the store, and under the store lock open it (the first
+    time creates and migrates a SQLite file) and make sure each named experiment exists with its
+    artifact location. Returns (tracking URI, {experiment name: id})."""
     import mlflow
     from mlflow import MlflowClient
 
     root = root or repo_root()
     uri = tracking_uri(root)
     mlflow.set_tracking_uri(uri)
+    if is_local_store(uri):
+        (root / "mlflow" / "artifacts").mkdir(parents=True, exist_ok=True)
     with store_lock(root):
-        MlflowClient().search_experiments(max_results=1)  # opens (and first time migrates) the store
-    return uri
+        client = MlflowClient()
+        client.search_experiments(max_results=1)  # opens (and first time migrates) the store
+        ids = {name: ensure_experiment(client, name, root, uri) for name in experiments}
+    return uri, ids
+
+
+def connect(root: Path | None = None) -> str:
+    """Point MLflow at the store (creating/migrating it under the store lock). Returns the URI."""
+    return open_store((), root)[0]
+
+
+def client(root: Path | None = None) -> Any:
+    """An MlflowClient of the store (connected first)."""
+    from mlflow import MlflowClient
+
+    connect(root)
+    return MlflowClient()
 
 
 def init_store(tasks: list[str], root: Path | None = None) -> str:
@@ -128,32 +149,17 @@ def init_store(tasks: list[str], root: Path | None = None) -> str:
     creating everything up front keeps the first experiments from waiting on each other).
     Idempotent. Returns the tracking URI.
     """
-    import mlflow
-
-    root = root or repo_root()
-    uri = tracking_uri(root)
-    mlflow.set_tracking_uri(uri)
-    if is_local_store(uri):
-        (root / "mlflow" / "artifacts").mkdir(parents=True, exist_ok=True)
-    with store_lock(root):
-        for name in [experiment_name(None), *(experiment_name(t) for t in tasks)]:
-            ensure_experiment(name, root)
-    return uri
+    return open_store([experiment_name(None), *(experiment_name(t) for t in tasks)], root)[0]
 
 
-def ensure_experiment(name: str, root: Path) -> str:
+def ensure_experiment(client: Any, name: str, root: Path, uri: str) -> str:
     """The id of experiment `name`, created with artifacts under <root>/mlflow/artifacts/<name>
     when the store is local (a remote server keeps its own artifact root)."""
-    from mlflow import MlflowClient
-
-    client = MlflowClient()
     found = client.get_experiment_by_name(name)
     if found is not None:
         _check_artifact_location(found.artifact_location, name)
         return found.experiment_id
-    location = None
-    if is_local_store(tracking_uri(root)):
-        location = (root / "mlflow" / "artifacts" / name).as_uri()
+    location = (root / "mlflow" / "artifacts" / name).as_uri() if is_local_store(uri) else None
     try:
         return client.create_experiment(name, artifact_location=location)
     except Exception:  # another process created it in between
@@ -260,20 +266,18 @@ def dvc_tags() -> dict[str, str]:
 
 @contextmanager
 def stage_run(stage: str, task: str | None, params: dict[str, Any] | None = None,
-              data_deps: list[str | Path] | None = None) -> Iterator[Any]:
-    """An MLflow run named `stage@task` in the task's experiment, tagged and with `params` logged
-    (flattened, dotted keys). An exception inside marks the run FAILED."""
+              data_deps: list[str | Path] | None = None, tags: dict[str, str] | None = None) -> Iterator[Any]:
+    """An MLflow run named `stage@task` in the task's experiment, tagged (run_tags plus `tags`) and
+    with `params` logged (flattened, dotted keys). An exception inside marks the run FAILED."""
     import mlflow
 
     root = repo_root()
-    uri = tracking_uri(root)
-    mlflow.set_tracking_uri(uri)
-    with store_lock(root):  # the first store access creates/migrates a new SQLite file
-        exp_id = ensure_experiment(experiment_name(task), root)
+    uri, ids = open_store([experiment_name(task)], root)
+    exp_id = ids[experiment_name(task)]
     name = f"{stage}@{task}" if task else stage
     log.debug("%s: tracking to %s (experiment %s)", name, uri, exp_id)
     with mlflow.start_run(experiment_id=exp_id, run_name=name,
-                          tags=run_tags(stage, task, root, data_deps or [])) as run:
+                          tags={**run_tags(stage, task, root, data_deps or []), **(tags or {})}) as run:
         if params:
             mlflow.log_params(flatten(params))
         yield run
@@ -299,3 +303,24 @@ def log_metrics(metrics: dict[str, Any]) -> None:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v}
     if flat:
         mlflow.log_metrics(flat)
+
+
+def log_artifacts(folder: str | Path, artifact_path: str) -> None:
+    """Log the files under `folder` to the active run, under `artifact_path`."""
+    import mlflow
+
+    mlflow.log_artifacts(str(folder), artifact_path=artifact_path)
+
+
+def log_dict(data: dict[str, Any], name: str) -> None:
+    """Log a JSON-serialisable mapping to the active run as the artifact file `name`."""
+    import mlflow
+
+    mlflow.log_dict(data, name)
+
+
+def set_tags(tags: dict[str, str]) -> None:
+    """Set tags on the active run."""
+    import mlflow
+
+    mlflow.set_tags(tags)

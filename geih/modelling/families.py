@@ -1,123 +1,359 @@
-"""Model factory: `train.model` names a classifier; hyperparameters come from the `train` group.
+"""Model families: one `ModelSpec` per family names everything the rest of the code asks about it.
 
-Every model is a scikit-learn Pipeline that takes the raw feature frame: a scaler and an imputer
-only where the model needs them (logistic regression), none for tree models (they take NaN).
+A spec holds the builder, the typed hyperparameter schema (type, valid range or choices and the
+default the estimator gets when params.yaml omits the key — defined here and nowhere else), the pip
+packages a logged model or a bundle needs, and the types skops must trust to load it.
+
+Every model is a scikit-learn Pipeline that takes the raw feature frame: an imputer and a scaler only
+where the model needs them (logistic regression), none for tree models (they take NaN).
+
+Hyperparameters come from the `train` group: shared keys (`train.n_estimators`, …; a key the chosen
+model does not use is ignored) overridden by the task's own section (`train.<task>.<key>`). Every value
+is checked against the schema before any work (`resolve_train_params`); a wrong type or value is a
+`ParamsError` naming the key.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from geih.errors import ParamsError
+from geih.errors import DataError, ParamsError
 
-MODEL_NAMES = ("random_forest", "gradient_boosting", "logistic_regression", "xgboost", "lightgbm")
-# Every hyperparameter a model may read; a key a given model does not use is ignored.
-HYPERPARAMS = {
-    "n_estimators", "max_depth", "learning_rate", "min_samples_leaf", "num_leaves", "subsample",
-    "colsample_bytree", "C", "calibration", "device", "reg_lambda",
-}
-CALIBRATIONS = ("none", "sigmoid", "isotonic")
+log = logging.getLogger(__name__)
+
+Steps = list[tuple[str, Any]]
+# Keys of the `train` group that are not hyperparameters.
+TRAIN_SETTINGS = ("seed", "n_jobs")
 
 
-def build_model(name: str, hp: dict[str, Any], seed: int, n_jobs: int) -> Pipeline:
-    """An unfitted Pipeline for model `name` with hyperparameters `hp`."""
-    builders = {
-        "random_forest": _random_forest, "gradient_boosting": _gradient_boosting,
-        "logistic_regression": _logistic_regression, "xgboost": _xgboost, "lightgbm": _lightgbm,
-    }
-    if name not in builders:
-        raise ParamsError("train.<task>.model", f"unknown model {name!r}; expected one of {list(MODEL_NAMES)}")
-    steps = builders[name](hp, seed, n_jobs)
-    calibration = hp.get("calibration", "none")
-    if calibration not in CALIBRATIONS:
-        raise ParamsError("train.calibration", f"expected one of {list(CALIBRATIONS)}, got {calibration!r}")
-    if calibration != "none":
-        from sklearn.calibration import CalibratedClassifierCV
+@dataclass(frozen=True)
+class Hyperparameter:
+    """One hyperparameter: its type ('int', 'float' or 'choice'), valid range (`low`/`high`,
+    inclusive unless `low_open`) or choices, and the default the estimator gets when params omit it."""
 
-        estimator = Pipeline(steps)
-        return Pipeline([("model", CalibratedClassifierCV(estimator, method=calibration, cv=3))])
-    return Pipeline(steps)
+    name: str
+    kind: str
+    help: str
+    default: Any = None
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    choices: tuple[str, ...] = ()
+
+    def with_default(self, default: Any) -> Hyperparameter:
+        """This definition with a family's default (checked against the definition itself)."""
+        return replace(self, default=self.check(default, f"<default of {self.name}>"))
+
+    def check(self, value: Any, key: str) -> Any:
+        """`value` if it has this hyperparameter's type and lies in its range, else ParamsError(key)."""
+        if self.kind == "choice":
+            if not isinstance(value, str) or value not in self.choices:
+                raise ParamsError(key, f"expected one of {list(self.choices)}, got {value!r}")
+            return value
+        integer = self.kind == "int"
+        ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+        if isinstance(value, bool) or not ok:
+            kind = "an integer" if integer else "a number"
+            raise ParamsError(key, f"expected {kind} ({self.help}), got {value!r}")
+        if not math.isfinite(value):
+            raise ParamsError(key, f"expected a finite number ({self.help}), got {value!r}")
+        too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        too_high = self.high is not None and value > self.high
+        if too_low or too_high:
+            raise ParamsError(key, f"expected {self.range_text()} ({self.help}), got {value!r}")
+        return int(value) if integer else float(value)
+
+    def range_text(self) -> str:
+        """The valid values in words, e.g. 'a number in (0, 1]'."""
+        if self.kind == "choice":
+            return f"one of {list(self.choices)}"
+        kind = "an integer" if self.kind == "int" else "a number"
+        if self.low is not None and self.high is not None:
+            return f"{kind} in {'(' if self.low_open else '['}{self.low}, {self.high}]"
+        if self.low is not None:
+            return f"{kind} {'>' if self.low_open else '≥'} {self.low}"
+        return kind
 
 
-def _depth(hp: dict[str, Any]) -> int | None:
-    depth = hp.get("max_depth")
-    return None if depth in (None, 0, -1) else int(depth)
+# The shared definitions (type, range, meaning). Each family picks the ones it uses, with its default.
+N_ESTIMATORS = Hyperparameter("n_estimators", "int", "number of trees / boosting rounds", low=1)
+MAX_DEPTH = Hyperparameter("max_depth", "int", "maximum tree depth, 0 = no limit", low=0)
+LEARNING_RATE = Hyperparameter("learning_rate", "float", "shrinkage per boosting round", low=0, high=1,
+                               low_open=True)
+MIN_SAMPLES_LEAF = Hyperparameter("min_samples_leaf", "int", "minimum rows per leaf (XGBoost: min_child_weight)",
+                                  low=1)
+NUM_LEAVES = Hyperparameter("num_leaves", "int", "maximum leaves per tree", low=2, high=131072)
+SUBSAMPLE = Hyperparameter("subsample", "float", "fraction of rows per tree", low=0, high=1, low_open=True)
+COLSAMPLE_BYTREE = Hyperparameter("colsample_bytree", "float", "fraction of features per tree", low=0, high=1,
+                                  low_open=True)
+REG_LAMBDA = Hyperparameter("reg_lambda", "float", "L2 regularisation of leaf weights", low=0)
+C = Hyperparameter("C", "float", "inverse L2 regularisation strength", low=0, low_open=True)
+CALIBRATION = Hyperparameter("calibration", "choice", "probability calibration",
+                             choices=("none", "sigmoid", "isotonic"))
+DEVICE = Hyperparameter("device", "choice", "where XGBoost trains", choices=("cpu", "cuda"))
+CALIBRATIONS = CALIBRATION.choices
+
+# Types in every calibrated model (CalibratedClassifierCV) that skops does not trust by default.
+CALIBRATION_TRUSTED_TYPES = ("sklearn.calibration._CalibratedClassifier",
+                             "sklearn.calibration._SigmoidCalibration")
+# Packages every model (and every bundle) needs.
+BASE_PACKAGES = ("scikit-learn", "pandas", "numpy", "joblib", "cloudpickle")
 
 
-def _random_forest(hp: dict[str, Any], seed: int, n_jobs: int) -> list:
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model family: its builder (complete, checked hyperparameters, seed, n_jobs → Pipeline steps),
+    its hyperparameter schema, the pip packages beyond BASE_PACKAGES, the types skops must trust
+    (beyond its defaults) to load a fitted model, and the estimator's class (to recognise one)."""
+
+    name: str
+    build: Callable[[Mapping[str, Any], int, int], Steps]
+    hyperparameters: tuple[Hyperparameter, ...]
+    packages: tuple[str, ...]
+    trusted_types: tuple[str, ...]
+    estimator_class: str
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {h.name: h.default for h in self.hyperparameters}
+
+    def hyperparameter(self, name: str) -> Hyperparameter | None:
+        return next((h for h in self.hyperparameters if h.name == name), None)
+
+    def resolve(self, given: Mapping[str, Any], keys: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The complete hyperparameters of this family: defaults overridden by `given` (keys this
+        family does not use are left out). Each given value is checked; `keys` maps a name to the
+        params key to name in errors (default: train.<name>)."""
+        keys = keys or {}
+        out = self.defaults
+        for name, value in given.items():
+            spec = self.hyperparameter(name)
+            if spec is not None:
+                out[name] = spec.check(value, keys.get(name, f"train.{name}"))
+        return out
+
+
+def _depth(hp: Mapping[str, Any], unlimited: Any) -> Any:
+    """max_depth as the library spells it: 0 (no limit) becomes `unlimited`."""
+    return hp["max_depth"] or unlimited
+
+
+def _random_forest(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
     from sklearn.ensemble import RandomForestClassifier
 
     return [("model", RandomForestClassifier(
-        n_estimators=int(hp.get("n_estimators", 100)), max_depth=_depth(hp),
-        min_samples_leaf=int(hp.get("min_samples_leaf", 1)), random_state=seed, n_jobs=n_jobs))]
+        n_estimators=hp["n_estimators"], max_depth=_depth(hp, None), min_samples_leaf=hp["min_samples_leaf"],
+        random_state=seed, n_jobs=n_jobs))]
 
 
-def _gradient_boosting(hp: dict[str, Any], seed: int, n_jobs: int) -> list:
+def _gradient_boosting(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return [("model", HistGradientBoostingClassifier(
-        max_iter=int(hp.get("n_estimators", 100)), max_depth=_depth(hp),
-        learning_rate=float(hp.get("learning_rate", 0.1)),
-        min_samples_leaf=int(hp.get("min_samples_leaf", 20)), random_state=seed,
-        early_stopping=False))]
+        max_iter=hp["n_estimators"], max_depth=_depth(hp, None), learning_rate=hp["learning_rate"],
+        min_samples_leaf=hp["min_samples_leaf"], random_state=seed, early_stopping=False))]
 
 
-def _logistic_regression(hp: dict[str, Any], seed: int, n_jobs: int) -> list:
+def _logistic_regression(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     return [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler()),
-            ("model", LogisticRegression(C=float(hp.get("C", 1.0)), max_iter=2000, random_state=seed))]
+            ("model", LogisticRegression(C=hp["C"], max_iter=2000, random_state=seed))]
 
 
-def _xgboost(hp: dict[str, Any], seed: int, n_jobs: int) -> list:
+def _xgboost(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
     from xgboost import XGBClassifier
 
     return [("model", XGBClassifier(
-        n_estimators=int(hp.get("n_estimators", 100)), max_depth=_depth(hp) or 0,
-        learning_rate=float(hp.get("learning_rate", 0.1)), subsample=float(hp.get("subsample", 1.0)),
-        colsample_bytree=float(hp.get("colsample_bytree", 1.0)),
-        min_child_weight=float(hp.get("min_samples_leaf", 1)),
-        reg_lambda=float(hp.get("reg_lambda", 1.0)), tree_method="hist",
-        device=str(hp.get("device", "cpu")), random_state=seed, n_jobs=n_jobs,
-        eval_metric="logloss"))]
+        n_estimators=hp["n_estimators"], max_depth=hp["max_depth"], learning_rate=hp["learning_rate"],
+        subsample=hp["subsample"], colsample_bytree=hp["colsample_bytree"],
+        min_child_weight=float(hp["min_samples_leaf"]), reg_lambda=hp["reg_lambda"], tree_method="hist",
+        device=hp["device"], random_state=seed, n_jobs=n_jobs, eval_metric="logloss"))]
 
 
-def _lightgbm(hp: dict[str, Any], seed: int, n_jobs: int) -> list:
+def _lightgbm(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
     from lightgbm import LGBMClassifier
 
     return [("model", LGBMClassifier(
-        n_estimators=int(hp.get("n_estimators", 100)), max_depth=_depth(hp) or -1,
-        learning_rate=float(hp.get("learning_rate", 0.1)), num_leaves=int(hp.get("num_leaves", 31)),
-        subsample=float(hp.get("subsample", 1.0)), subsample_freq=1 if hp.get("subsample", 1.0) < 1 else 0,
-        colsample_bytree=float(hp.get("colsample_bytree", 1.0)),
-        min_child_samples=int(hp.get("min_samples_leaf", 20)),
-        reg_lambda=float(hp.get("reg_lambda", 0.0)), random_state=seed, n_jobs=n_jobs,
-        deterministic=True, force_row_wise=True, verbose=-1))]
+        n_estimators=hp["n_estimators"], max_depth=_depth(hp, -1), learning_rate=hp["learning_rate"],
+        num_leaves=hp["num_leaves"], subsample=hp["subsample"], subsample_freq=1 if hp["subsample"] < 1 else 0,
+        colsample_bytree=hp["colsample_bytree"], min_child_samples=hp["min_samples_leaf"],
+        reg_lambda=hp["reg_lambda"], random_state=seed, n_jobs=n_jobs, deterministic=True,
+        force_row_wise=True, verbose=-1))]
 
 
-def resolve_train_params(train: dict[str, Any], task: str, tasks: list[str]) -> tuple[str, dict[str, Any]]:
-    """(model name, hyperparameters) for `task`: the shared `train` keys overridden by `train.<task>`.
+_NONE = CALIBRATION.with_default("none")
+# Defaults are the libraries' own, so that a key left out of params.yaml means "library behaviour".
+SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
+    ModelSpec("random_forest", _random_forest,
+              (N_ESTIMATORS.with_default(100), MAX_DEPTH.with_default(0), MIN_SAMPLES_LEAF.with_default(1), _NONE),
+              packages=(), trusted_types=("sklearn.tree._tree.Tree",),
+              estimator_class="sklearn.ensemble._forest.RandomForestClassifier"),
+    ModelSpec("gradient_boosting", _gradient_boosting,
+              (N_ESTIMATORS.with_default(100), MAX_DEPTH.with_default(0), LEARNING_RATE.with_default(0.1),
+               MIN_SAMPLES_LEAF.with_default(20), _NONE),
+              packages=(), trusted_types=("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",),
+              estimator_class="sklearn.ensemble._hist_gradient_boosting.gradient_boosting."
+                              "HistGradientBoostingClassifier"),
+    ModelSpec("logistic_regression", _logistic_regression, (C.with_default(1.0), _NONE),
+              packages=(), trusted_types=("numpy.dtype",),
+              estimator_class="sklearn.linear_model._logistic.LogisticRegression"),
+    ModelSpec("xgboost", _xgboost,
+              (N_ESTIMATORS.with_default(100), MAX_DEPTH.with_default(6), LEARNING_RATE.with_default(0.3),
+               SUBSAMPLE.with_default(1.0), COLSAMPLE_BYTREE.with_default(1.0), MIN_SAMPLES_LEAF.with_default(1),
+               REG_LAMBDA.with_default(1.0), DEVICE.with_default("cpu"), _NONE),
+              packages=("xgboost",), trusted_types=("xgboost.core.Booster", "xgboost.sklearn.XGBClassifier"),
+              estimator_class="xgboost.sklearn.XGBClassifier"),
+    ModelSpec("lightgbm", _lightgbm,
+              (N_ESTIMATORS.with_default(100), MAX_DEPTH.with_default(0), LEARNING_RATE.with_default(0.1),
+               NUM_LEAVES.with_default(31), SUBSAMPLE.with_default(1.0), COLSAMPLE_BYTREE.with_default(1.0),
+               MIN_SAMPLES_LEAF.with_default(20), REG_LAMBDA.with_default(0.0), _NONE),
+              packages=("lightgbm",), trusted_types=("collections.OrderedDict", "lightgbm.basic.Booster",
+                                                     "lightgbm.sklearn.LGBMClassifier"),
+              estimator_class="lightgbm.sklearn.LGBMClassifier"),
+)}
+MODEL_NAMES = tuple(SPECS)
+# Every hyperparameter some family reads, by name (a shared `train.<key>` must be one of them).
+HYPERPARAMETERS: dict[str, Hyperparameter] = {h.name: replace(h, default=None)
+                                              for spec in SPECS.values() for h in spec.hyperparameters}
 
-    Unknown keys are ParamsErrors naming them; `train.<task>.model` is required.
+
+def model_spec(name: Any, key: str = "train.<task>.model") -> ModelSpec:
+    """The spec of family `name`; unknown → ParamsError naming `key` and the known families."""
+    if not isinstance(name, str) or name not in SPECS:
+        raise ParamsError(key, f"unknown model {name!r}; expected one of {list(MODEL_NAMES)}")
+    return SPECS[name]
+
+
+def build_model(name: str, hp: Mapping[str, Any], seed: int, n_jobs: int) -> Pipeline:
+    """An unfitted Pipeline of family `name`; hyperparameters missing from `hp` get the schema's
+    defaults, every given one is checked (keys this family does not use are ignored)."""
+    spec = model_spec(name)
+    full = spec.resolve(hp)
+    steps = spec.build(full, seed, n_jobs)
+    if full["calibration"] != "none":
+        from sklearn.calibration import CalibratedClassifierCV
+
+        return Pipeline([("model", CalibratedClassifierCV(Pipeline(steps), method=full["calibration"], cv=3))])
+    return Pipeline(steps)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What the train stage needs for one task, checked: the family, its complete hyperparameters,
+    the seed and the number of threads."""
+
+    spec: ModelSpec
+    hyperparameters: dict[str, Any]
+    seed: int
+    n_jobs: int
+
+    def build(self) -> Pipeline:
+        return build_model(self.spec.name, self.hyperparameters, self.seed, self.n_jobs)
+
+    def logged_params(self) -> dict[str, Any]:
+        """The values to log: the family, every hyperparameter it gets, seed and n_jobs."""
+        return {"model": self.spec.name, **self.hyperparameters, "seed": self.seed, "n_jobs": self.n_jobs}
+
+
+SEED = Hyperparameter("seed", "int", "random seed", low=0)
+N_JOBS = Hyperparameter("n_jobs", "int", "threads", low=1)
+
+
+def train_config(train: Mapping[str, Any], task: str, tasks: list[str] | tuple[str, ...]) -> TrainConfig:
+    """The checked training set-up of `task` from the `train` group (see resolve_train_params)."""
+    name, hp = resolve_train_params(train, task, tasks)
+    for setting in (SEED, N_JOBS):
+        if setting.name not in train:
+            raise ParamsError(f"train.{setting.name}", f"missing: expected {setting.range_text()}")
+    return TrainConfig(SPECS[name], hp, SEED.check(train["seed"], "train.seed"),
+                       N_JOBS.check(train["n_jobs"], "train.n_jobs"))
+
+
+def resolve_train_params(train: Mapping[str, Any], task: str,
+                         tasks: list[str] | tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    """(model name, complete hyperparameters) for `task`: the family's defaults, overridden by the
+    shared `train.<key>`, overridden by `train.<task>.<key>`.
+
+    Every shared key must be a hyperparameter of some family and every value must fit its schema,
+    whichever model uses it; a task key must be one too. `train.<task>.model` is required. Any
+    problem is a ParamsError naming the key (e.g. `train.n_estimators`, `train.fire_risk.max_depth`).
     """
-    shared = {k: v for k, v in train.items() if k not in tasks and k not in ("seed", "n_jobs")}
-    for key in shared:
-        if key not in HYPERPARAMS:
-            raise ParamsError(f"train.{key}", f"unknown hyperparameter; expected one of {sorted(HYPERPARAMS)}")
+    shared: dict[str, Any] = {}
+    for key, value in train.items():
+        if key in tasks or key in TRAIN_SETTINGS:
+            continue
+        shared[key] = _known(key, f"train.{key}").check(value, f"train.{key}")
     own = train.get(task)
-    if not isinstance(own, dict) or "model" not in own:
+    if own is None:
         raise ParamsError(f"train.{task}.model", "missing: name the model for this task")
-    for key in own:
-        if key != "model" and key not in HYPERPARAMS:
-            raise ParamsError(f"train.{task}.{key}", f"unknown hyperparameter; expected one of {sorted(HYPERPARAMS)}")
-    name = own["model"]
-    if name not in MODEL_NAMES:
-        raise ParamsError(f"train.{task}.model", f"unknown model {name!r}; expected one of {list(MODEL_NAMES)}")
-    return name, {**shared, **{k: v for k, v in own.items() if k != "model"}}
+    if not isinstance(own, Mapping):
+        raise ParamsError(f"train.{task}", f"expected a mapping with at least `model`, got {own!r}")
+    if "model" not in own:
+        raise ParamsError(f"train.{task}.model", "missing: name the model for this task")
+    spec = model_spec(own["model"], f"train.{task}.model")
+    overrides: dict[str, Any] = {}
+    for key, value in own.items():
+        if key == "model":
+            continue
+        overrides[key] = _known(key, f"train.{task}.{key}").check(value, f"train.{task}.{key}")
+        if spec.hyperparameter(key) is None:
+            log.warning("train.%s.%s is ignored: %s does not use %s (it uses %s)", task, key, spec.name, key,
+                        [h.name for h in spec.hyperparameters])
+    keys = {k: f"train.{task}.{k}" for k in overrides}
+    return spec.name, spec.resolve({**shared, **overrides}, keys)
+
+
+def _known(name: str, key: str) -> Hyperparameter:
+    if name not in HYPERPARAMETERS:
+        raise ParamsError(key, f"unknown hyperparameter; expected one of {sorted(HYPERPARAMETERS)}")
+    return HYPERPARAMETERS[name]
+
+
+def final_estimator(model: Any) -> Any:
+    """The fitted model's estimator, unwrapped from the Pipeline and any calibration wrapper."""
+    est = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    inner = getattr(est, "estimator", None)
+    if inner is not None and type(est).__name__ == "CalibratedClassifierCV":
+        return final_estimator(inner)
+    return est
+
+
+def is_calibrated(model: Any) -> bool:
+    est = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    return type(est).__name__ == "CalibratedClassifierCV"
+
+
+def spec_of(model: Any) -> ModelSpec:
+    """The family a fitted (or unfitted) Pipeline belongs to, recognised by its estimator's class."""
+    cls = type(final_estimator(model))
+    path = f"{cls.__module__}.{cls.__qualname__}"
+    for spec in SPECS.values():
+        if spec.estimator_class == path:
+            return spec
+    raise DataError(f"the model's estimator {path} belongs to no known family {list(MODEL_NAMES)}")
+
+
+def skops_trusted_types(spec: ModelSpec, calibrated: bool) -> list[str]:
+    """The types skops must trust to load a fitted model of this family."""
+    return sorted({*spec.trusted_types, *(CALIBRATION_TRUSTED_TYPES if calibrated else ())})
+
+
+def describe_hyperparameters() -> str:
+    """A plain table of every family's hyperparameters: type and valid values, default, meaning."""
+    lines = [f"{'model':<20} {'key':<18} {'valid values':<40} {'default':<8} meaning"]
+    for spec in SPECS.values():
+        for h in spec.hyperparameters:
+            lines.append(f"{spec.name:<20} {h.name:<18} {h.range_text():<40} {h.default!s:<8} {h.help}")
+    return "\n".join(lines)
 
 
 def feature_importance(model: Pipeline, features: list[str]) -> dict[str, float] | None:

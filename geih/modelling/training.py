@@ -13,29 +13,9 @@ import pandas as pd
 
 from geih.errors import DataError
 from geih.io import atomic_path
+from geih.modelling.families import BASE_PACKAGES, is_calibrated, model_spec, skops_trusted_types, spec_of
 
 log = logging.getLogger(__name__)
-
-# Types inside our fitted Pipelines that skops does not trust by default (docs/mlflow.md). Loading
-# a skops file that holds any other type fails, so a tampered model file cannot run arbitrary code
-# (MLflow reads this list from the model's MLmodel file: trust the store itself).
-SKOPS_TRUSTED_TYPES = (
-    "collections.OrderedDict",
-    "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.tree._tree.Tree",
-    "lightgbm.basic.Booster",
-    "lightgbm.sklearn.LGBMClassifier",
-    "xgboost.core.Booster",
-    "xgboost.sklearn.XGBClassifier",
-)
-
-MODEL_PACKAGES = {
-    "random_forest": [], "gradient_boosting": [], "logistic_regression": [],
-    "xgboost": ["xgboost"], "lightgbm": ["lightgbm"],
-}
 
 
 def fit_model(model: Any, X: pd.DataFrame, y: np.ndarray) -> Any:
@@ -59,14 +39,19 @@ def load_model(path: Path) -> Any:
 
 
 def pip_requirements(model_name: str) -> list[str]:
-    """Pinned requirements needed to load and run a model of this kind."""
-    packages = ["scikit-learn", "pandas", "numpy", "joblib", "cloudpickle", *MODEL_PACKAGES[model_name]]
+    """Pinned requirements needed to load and run a model of this family (its spec's packages)."""
+    packages = [*BASE_PACKAGES, *model_spec(model_name).packages]
     return [f"{p}=={version(p)}" for p in packages]
 
 
+def trusted_types(model: Any) -> list[str]:
+    """The types skops must trust to load this fitted model (its family's, plus calibration's)."""
+    return skops_trusted_types(spec_of(model), is_calibrated(model))
+
+
 def model_format(model: Any) -> str:
-    """'skops' when every type in the fitted model is trusted by skops or listed in
-    SKOPS_TRUSTED_TYPES, else 'cloudpickle' (logged with a warning naming the other types)."""
+    """'skops' when every type in the fitted model is trusted by skops or listed in its family's
+    trusted types, else 'cloudpickle' (logged with a warning naming the other types)."""
     try:
         import skops.io
     except ImportError:
@@ -74,12 +59,14 @@ def model_format(model: Any) -> str:
         return "cloudpickle"
     try:
         untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
-    except Exception as exc:  # skops cannot represent some object in the model
-        log.warning("skops cannot serialise this model (%s): logging it with cloudpickle", exc)
+        known = trusted_types(model)
+    except Exception as exc:  # skops cannot represent some object in the model, or no known family
+        log.warning("cannot log this model with skops (%s): logging it with cloudpickle", exc)
         return "cloudpickle"
-    unknown = sorted(set(untrusted) - set(SKOPS_TRUSTED_TYPES))
+    unknown = sorted(set(untrusted) - set(known))
     if unknown:
-        log.warning("model holds types outside SKOPS_TRUSTED_TYPES %s: logging it with cloudpickle", unknown)
+        log.warning("model holds types outside its family's trusted types %s: logging it with cloudpickle",
+                    unknown)
         return "cloudpickle"
     return "skops"
 
@@ -90,20 +77,35 @@ def model_pip_requirements(model_name: str, fmt: str) -> list[str]:
     return [*base, f"{fmt}=={version(fmt)}"]
 
 
-def log_sklearn_model(model: Any, X: Any, model_name: str) -> Any:
-    """Log a fitted Pipeline to the active run: skops with SKOPS_TRUSTED_TYPES when possible (else
-    cloudpickle), explicit pinned pip requirements, a signature of X → predict_proba and a 5-row
+def log_sklearn_model(model: Any, X: Any, model_name: str | None = None) -> Any:
+    """Log a fitted Pipeline to the active run: skops with its family's trusted types when possible
+    (else cloudpickle), explicit pinned pip requirements, a signature of X → predict_proba and a 5-row
     input example; pyfunc returns predict_proba (column 1 = probability of the positive class).
     Returns MLflow's ModelInfo; tags the run with geih.model_format."""
-    import mlflow
     from mlflow.models import infer_signature
 
+    import mlflow
+
+    model_name = model_name or spec_of(model).name
     fmt = model_format(model)
     example = X.head(5)
     signature = infer_signature(example, model.predict_proba(example))
-    extra = {"skops_trusted_types": list(SKOPS_TRUSTED_TYPES)} if fmt == "skops" else {}
+    extra = {"skops_trusted_types": trusted_types(model)} if fmt == "skops" else {}
     info = mlflow.sklearn.log_model(
         model, name="model", serialization_format=fmt, pip_requirements=model_pip_requirements(model_name, fmt),
         signature=signature, input_example=example, pyfunc_predict_fn="predict_proba", **extra)
     mlflow.set_tag("geih.model_format", fmt)
+    return info
+
+
+def log_trained_model(model: Any, X: Any, model_sha256: str) -> Any:
+    """Log a fitted model to the active run as the train stage does, and tag the run with the hash
+    of its DVC hand-off file (how register and `geih models` find it), the logged model's id and
+    the family. Returns MLflow's ModelInfo."""
+    import mlflow
+
+    name = spec_of(model).name
+    info = log_sklearn_model(model, X, name)
+    mlflow.set_tags({"geih.model_sha256": model_sha256, "geih.model_id": info.model_id,
+                     "geih.model_type": name})
     return info

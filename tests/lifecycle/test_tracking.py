@@ -10,9 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import joblib
 import numpy as np
-import pandas as pd
 import pytest
 import yaml
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -21,12 +19,10 @@ from geih.lifecycle import tracking
 from geih.lifecycle.registry import register_model
 from geih.modelling import training
 from geih.modelling.families import build_model
+from tests.lifecycle.support import ENV_KEYS, REGISTER, client, frame, train_run, write_features
 
 mlflow = pytest.importorskip("mlflow")
 REPO = Path(__file__).resolve().parents[2]
-ENV_KEYS = ("MLFLOW_TRACKING_URI", "DVC_ROOT", "DVC_EXP_NAME", "DVC_EXP_BASELINE_REV", "DVC_STAGE",
-            "GEIH_PIPELINE_RUN")
-REGISTER = {"metric": "roc_auc", "higher_is_better": True, "min_improvement": 0.001, "min_roc_auc": 0.6}
 
 
 class Doubler(BaseEstimator, TransformerMixin):
@@ -37,49 +33,6 @@ class Doubler(BaseEstimator, TransformerMixin):
 
     def transform(self, X):
         return X * 2.0
-
-
-@pytest.fixture
-def store_root(tmp_path: Path, monkeypatch) -> Path:
-    """An empty folder with a dvc.yaml as cwd: the default store is <it>/mlflow/mlflow.db."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "dvc.yaml").write_text("stages: {}\n")
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("GEIH_PIPELINE_RUN", "store-test")
-    monkeypatch.chdir(root)
-    yield root
-    if mlflow.active_run():
-        mlflow.end_run()
-    mlflow.set_tracking_uri(None)
-
-
-def frame(seed: int = 0, n: int = 300) -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n, 4)), columns=["a", "b", "c", "d"])
-    X.iloc[::9, 2] = np.nan
-    y = (X["a"] + 0.5 * rng.normal(size=n) > 0).astype(int).to_numpy()
-    return X, y
-
-
-def train_run(root: Path, name: str, model_name: str = "logistic_regression", seed: int = 0) -> tuple[str, str]:
-    """Fit a small model, save it like train does, log it in a train run. (run id, file sha)."""
-    X, y = frame(seed)
-    model = build_model(model_name, {"n_estimators": 5, "C": 1.0 + seed}, 0, 1).fit(X, y)
-    path = root / f"{name}.joblib"
-    joblib.dump(model, path)
-    sha = tracking.file_sha256(path)
-    with tracking.stage_run("train", "fire_risk", {"model": model_name}, data_deps=[path]) as run:
-        info = training.log_sklearn_model(model, X, model_name)
-        mlflow.set_tags({"geih.model_sha256": sha, "geih.model_id": info.model_id})
-    return run.info.run_id, sha
-
-
-def client():
-    from mlflow import MlflowClient
-
-    return MlflowClient()
 
 
 def test_repo_root_and_uri_inside_a_queued_experiment(tmp_path: Path, monkeypatch):
@@ -171,7 +124,7 @@ def test_models_are_logged_with_skops_and_load_through_pyfunc(store_root: Path, 
         info = training.log_sklearn_model(model, X, model_name)
     flavor = info.flavors["sklearn"]
     assert flavor["serialization_format"] == "skops"
-    assert set(flavor["skops_trusted_types"]) == set(training.SKOPS_TRUSTED_TYPES)
+    assert set(flavor["skops_trusted_types"]) == set(training.trusted_types(model))
     assert client().get_run(run.info.run_id).data.tags["geih.model_format"] == "skops"
     location = client().get_logged_model(info.model_id).artifact_location
     requirements = (Path(location.removeprefix("file://")) / "requirements.txt").read_text()
@@ -236,6 +189,7 @@ def test_register_stage_writes_reason_to_registry_json_and_run_tags(store_root: 
     train_run(store_root, "a", seed=0)
     train_run(store_root, "b", seed=1)
     (store_root / "params.yaml").write_text(yaml.safe_dump({"register": REGISTER}))
+    write_features(store_root / "features", task="fire_risk")
     spec = importlib.util.spec_from_file_location("register_stage", REPO / "stages" / "register.py")
     stage = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(stage)
@@ -243,7 +197,8 @@ def test_register_stage_writes_reason_to_registry_json_and_run_tags(store_root: 
     for name, auc in (("a", 0.80), ("b", 0.8004)):
         (store_root / f"{name}.json").write_text(json.dumps({"roc_auc": auc, "pr_auc": 0.4}))
         out = store_root / f"registry_{name}.json"
-        stage.main(["--task", "fire_risk", "--model", f"{name}.joblib", "--metrics", f"{name}.json", "--out", str(out)])
+        stage.main(["--task", "fire_risk", "--model", f"{name}.joblib", "--features", "features", "--metrics",
+                    f"{name}.json", "--out", str(out)])
         records.append(json.loads(out.read_text()))
     assert records[0]["alias"] == "champion" and records[1]["alias"] == "challenger"
     assert "register.min_improvement=0.001" in records[1]["reason"]

@@ -1,0 +1,50 @@
+"""What a params change re-runs, now that train@<task> declares the whole `train` group: a shared
+hyperparameter re-runs train and what follows for both tasks; a change in one task's section re-trains the
+other task too, which reproduces its identical model, so nothing after that re-runs; a bad value stops
+the experiment naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline.mlflow_support import copy_repo, sh
+
+
+@pytest.fixture(scope="module")
+def scope_repo(tiny_repo: Path, tmp_path_factory) -> Path:
+    return copy_repo(tiny_repo, tmp_path_factory.mktemp("params_scope") / "repo")
+
+
+def status_stages(root: Path) -> set[str]:
+    """Names of the stages `dvc status` reports as changed."""
+    out = sh(["dvc", "status"], root).stdout
+    return {line.rstrip(":").strip() for line in out.splitlines() if line and not line.startswith((" ", "\t"))}
+
+
+def test_a_shared_hyperparameter_dirties_train_and_after_only(scope_repo: Path):
+    params = (scope_repo / "params.yaml").read_text()
+    try:
+        (scope_repo / "params.yaml").write_text(params.replace("n_estimators: 30", "n_estimators: 31", 1))
+        assert status_stages(scope_repo) == {"train@fire_risk", "train@deforestation"}
+    finally:
+        (scope_repo / "params.yaml").write_text(params)
+
+
+def test_one_tasks_change_reruns_nothing_after_the_other_tasks_train(scope_repo: Path):
+    result = sh(["dvc", "exp", "run", "-n", "fire-only", "-S", "+train.fire_risk.max_depth=2"], scope_repo)
+    text = result.stdout + result.stderr
+    for stage in ("train@fire_risk", "evaluate@fire_risk", "register@fire_risk", "package@fire_risk",
+                  "train@deforestation"):
+        assert f"Running stage '{stage}'" in text, (stage, text[-3000:])
+    for stage in ("featurize@fire_risk", "evaluate@deforestation", "register@deforestation", "package@deforestation"):
+        assert f"Running stage '{stage}'" not in text, (stage, text[-3000:])
+
+
+def test_a_bad_hyperparameter_stops_the_experiment_naming_the_key(scope_repo: Path):
+    result = sh(["dvc", "exp", "run", "-n", "bad-trees", "-S", "train.n_estimators=-5"], scope_repo, check=False)
+    text = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "params key 'train.n_estimators': expected an integer ≥ 1" in text, text[-3000:]
+    assert "Traceback" not in text
