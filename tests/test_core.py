@@ -11,7 +11,7 @@ import pytest
 
 from geih import io
 from geih.domain.grid import Grid, neighbour_pairs
-from geih.domain.risk_levels import risk_level
+from geih.domain.risk_levels import probability_level
 from geih.errors import DataError, ParamsError
 from geih.lifecycle.registry import decide_alias
 from geih.lifecycle.tracking import flatten, repo_root
@@ -40,10 +40,10 @@ def test_neighbour_pairs_counts_interior_and_corner():
 
 
 def test_risk_levels_boundaries():
-    levels = risk_level(np.array([0.0, 0.2499, 0.25, 0.5, 0.7499, 0.75, 1.0]))
+    levels = probability_level(np.array([0.0, 0.2499, 0.25, 0.5, 0.7499, 0.75, 1.0]))
     assert list(levels) == ["baixo", "baixo", "médio", "alto", "alto", "crítico", "crítico"]
     with pytest.raises(ValueError):
-        risk_level(np.array([0.1]), (0.5, 0.25, 0.75))
+        probability_level(np.array([0.1]), (0.5, 0.25, 0.75))
 
 
 def test_temporal_split_takes_last_year():

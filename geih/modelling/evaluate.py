@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from geih.domain.grid import Grid
-from geih.domain.risk_levels import risk_level
+from geih.domain.risk_levels import probability_level
 from geih.io import atomic_path, read_json, write_csv
 from geih.modelling import maps
 from geih.modelling import metrics as ev
@@ -147,7 +147,7 @@ def evaluate(model: Any, train: pd.DataFrame, test: pd.DataFrame, schema: dict[s
     predictions = test[schema["id_columns"]].copy()
     predictions["label"] = y
     predictions["probability"] = prob
-    predictions["risk_level"] = risk_level(prob)
+    predictions["risk_level"] = probability_level(prob)
     predictions["oracle_probability"] = oracle
     return Evaluation(metrics=metrics, plots=plots, predictions=predictions)
 
