@@ -442,7 +442,7 @@ def _distinct(values) -> tuple[np.ndarray, list[str]]:
     """(code per row, distinct texts) of a pyarrow text column (a null reads as '')."""
     import pyarrow.compute as pc
 
-    enc = pc.dictionary_encode(tab.single_array(pc.fill_null(values, "")))
+    enc = pc.dictionary_encode(tab.single_array(pc.fill_null(values, "") if values.null_count else values))
     return np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64), enc.dictionary.to_pylist()
 
 

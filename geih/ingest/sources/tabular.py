@@ -279,11 +279,14 @@ def parse_floats(values) -> np.ndarray | None:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass
     trimmed = pc.utf8_trim_whitespace(arr)
-    blanked = pc.if_else(pa.array(missing_text(trimmed)), pa.scalar(None, trimmed.type), trimmed)
-    try:
-        out = pc.cast(blanked, pa.float64())
+    null = pa.scalar(None, trimmed.type)
+    try:  # padded numbers and empty text (the usual case), before the other words for 'no value'
+        out = pc.cast(pc.if_else(pc.equal(trimmed, ""), null, trimmed), pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return None
+        try:
+            out = pc.cast(pc.if_else(pa.array(missing_text(trimmed)), null, trimmed), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None
     return np.array(out.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
