@@ -4,8 +4,17 @@ Pure, vectorised numpy functions over arrays shaped ``(n_cells, n_days)`` (float
 
 1. :func:`days_of_dryness` — PSE = 105 · ∏ exp(c_k · P_k) over 11 disjoint rain windows.
 2. :func:`basic_risk` — RB = 0.9 · (1 + sin((A·PSE − 90)·π/180)) / 2, PSE capped at PSEmax.
-3. :func:`fire_risk` — RF = RB · FT · FU (capped at 1), plus the 2019 latitude/elevation factor.
-4. :func:`risk_class` — the five published classes; :func:`monthly_summary` — monthly mean/max.
+3. :func:`fire_risk` — RF = RB · FT · FU (capped at 1), plus the 2019 latitude/elevation factor
+   (:func:`fire_risk_from_dryness` is the same from PSE on).
+4. :func:`inpe_risk_class` — INPE's five published classes of RF (`INPE_RISK_CLASSES`).
+
+Per event — (cell, day) pairs, e.g. one fire each — :func:`days_of_dryness_at` and :func:`fire_risk_at`
+give the same values as the full arrays at those pairs (the synthetic world's hotspot records use them).
+Monthly statistics of the daily index: `geih.domain.monthly.monthly_reduce`.
+
+INPE's classes are a scale of the *index* RF and share their Portuguese names with a different
+scale: the probability levels of the deployed models (`geih.domain.risk_levels.PROBABILITY_LEVELS`,
+four levels at probabilities 0.25/0.5/0.75). A "médio" on one scale is not a "médio" on the other.
 
 Documented choices (not fixed by the method text):
 
@@ -18,15 +27,15 @@ Documented choices (not fixed by the method text):
 * ``fire_risk(version="2019")`` with ``lat``/``elevation_m`` left as None uses a factor of 1
   for that term (as at the equator / sea level). ``version="pre2019"`` ignores both and is not rounded.
 * Rounding uses ``np.round`` (round-half-to-even on the binary value).
-* :func:`risk_class` returns ``""`` for NaN (no value: non-vegetated cell or missing history).
+* :func:`inpe_risk_class` returns ``""`` for NaN (no value: non-vegetated cell or missing history).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
-import pandas as pd
 
 __all__ = [
     "RAIN_WINDOWS",
@@ -35,14 +44,16 @@ __all__ = [
     "PSE_NO_RAIN",
     "VEGETATION_CLASSES",
     "MAPBIOMAS_TO_INPE",
-    "RISK_CLASSES",
+    "INPE_RISK_CLASSES",
     "VERSIONS",
     "days_of_dryness",
+    "days_of_dryness_at",
     "vegetation_class_from_mapbiomas",
     "basic_risk",
     "fire_risk",
-    "risk_class",
-    "monthly_summary",
+    "fire_risk_from_dryness",
+    "fire_risk_at",
+    "inpe_risk_class",
 ]
 
 #: Disjoint rain windows as inclusive (first_day, last_day); day 1 is the day itself.
@@ -89,8 +100,9 @@ MAPBIOMAS_TO_INPE: Final[dict[int, int]] = {
     11: 0, 29: 0, 32: 0, 22: 0, 23: 0, 24: 0, 25: 0, 30: 0, 75: 0, 26: 0, 33: 0, 31: 0, 27: 0,
 }
 
-#: (name, upper bound inclusive) in increasing order; the last class is unbounded.
-RISK_CLASSES: Final[tuple[tuple[str, float], ...]] = (
+#: INPE's five classes of the fire-risk index RF: (name, upper bound of RF inclusive) in increasing
+#: order; the last class is unbounded. Not the model probability levels of `geih.domain.risk_levels`.
+INPE_RISK_CLASSES: Final[tuple[tuple[str, float], ...]] = (
     ("mínimo", 0.15), ("baixo", 0.40), ("médio", 0.70), ("alto", 0.95), ("crítico", np.inf),
 )
 #: Humidity coefficient of FU per method version.
@@ -121,6 +133,35 @@ def _per_cell(name: str, a: np.ndarray, n_cells: int) -> np.ndarray:
     return arr.reshape(n_cells, 1)
 
 
+def _dryness(window_rain: Callable[[int, int], np.ndarray]) -> np.ndarray:
+    """PSE = 105 · exp(Σ c_k · P_k), with P_k = window_rain(first_day, last_day) for each RAIN_WINDOWS k."""
+    expo = None
+    for c, (a, b) in zip(_COEF, RAIN_WINDOWS):  # 11 windows, each vectorised over all values
+        term = window_rain(a, b)
+        term *= c
+        if expo is None:
+            expo = term
+        else:
+            expo += term
+    np.exp(expo, out=expo)
+    expo *= PSE_NO_RAIN
+    return expo
+
+
+def _rain_cumsums(p: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Cumulative rain (NaN as 0) and cumulative NaN count along days, each with a leading 0 column
+    (the NaN count is None when there is no NaN)."""
+    n_cells, n_days = p.shape
+    nan = np.isnan(p)
+    csum = np.zeros((n_cells, n_days + 1))
+    np.cumsum(np.where(nan, 0.0, p), axis=1, out=csum[:, 1:])
+    if not nan.any():
+        return csum, None
+    cnan = np.zeros((n_cells, n_days + 1))
+    np.cumsum(nan, axis=1, dtype=np.float64, out=cnan[:, 1:])
+    return csum, cnan
+
+
 def days_of_dryness(precip: np.ndarray) -> np.ndarray:
     """Days of dryness PSE from daily rain (mm), shaped (n_cells, n_days).
 
@@ -132,27 +173,43 @@ def days_of_dryness(precip: np.ndarray) -> np.ndarray:
     out = np.full((n_cells, n_days), np.nan)
     if n_days < HISTORY_DAYS:
         return out
-    nan = np.isnan(p)
-    csum = np.zeros((n_cells, n_days + 1))
-    np.cumsum(np.where(nan, 0.0, p), axis=1, out=csum[:, 1:])
+    csum, cnan = _rain_cumsums(p)
     # Output day t (0-based, t >= 119), window days a..b (1 = the day itself) covers
     # p[t-b+1 .. t-a+1] = csum[t-a+2] - csum[t-b+1]; as contiguous slices over t = 119..n_days-1.
     n_out = n_days - (HISTORY_DAYS - 1)
-    expo = np.zeros((n_cells, n_out))
-    tmp = np.empty_like(expo)
-    for c, (a, b) in zip(_COEF, RAIN_WINDOWS):  # 11 windows, each vectorised over cells and days
-        hi = HISTORY_DAYS + 1 - a
-        lo = HISTORY_DAYS - b
-        np.subtract(csum[:, hi:hi + n_out], csum[:, lo:lo + n_out], out=tmp)
-        tmp *= c
-        expo += tmp
-    np.exp(expo, out=expo)
-    expo *= PSE_NO_RAIN
-    if nan.any():
-        cnan = np.zeros((n_cells, n_days + 1))
-        np.cumsum(nan, axis=1, dtype=np.float64, out=cnan[:, 1:])
-        expo[(cnan[:, HISTORY_DAYS:] - cnan[:, :n_out]) > 0] = np.nan
-    out[:, HISTORY_DAYS - 1:] = expo
+
+    def window_rain(a: int, b: int) -> np.ndarray:
+        hi, lo = HISTORY_DAYS + 1 - a, HISTORY_DAYS - b
+        return np.subtract(csum[:, hi:hi + n_out], csum[:, lo:lo + n_out])
+
+    pse = _dryness(window_rain)
+    if cnan is not None:
+        pse[(cnan[:, HISTORY_DAYS:] - cnan[:, :n_out]) > 0] = np.nan
+    out[:, HISTORY_DAYS - 1:] = pse
+    return out
+
+
+def days_of_dryness_at(precip: np.ndarray, cells: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """PSE at (cell, day) pairs of daily rain ``precip`` (n_cells, n_days): the per-event form.
+
+    ``cells`` and ``days`` are equal-length integer arrays (0-based row and day indices); the result
+    equals ``days_of_dryness(precip)[cells, days]`` without building the full (n_cells, n_days) array.
+    """
+    p = _as_2d("precip", precip)
+    c = np.asarray(cells, dtype=np.intp)
+    t = np.asarray(days, dtype=np.intp)
+    if c.shape != t.shape or c.ndim != 1:
+        raise ValueError(f"cells {c.shape} and days {t.shape} must be 1-D and of equal length")
+    if c.size and (c.min() < 0 or c.max() >= p.shape[0] or t.min() < 0 or t.max() >= p.shape[1]):
+        raise ValueError(f"cell or day index outside precip of shape {p.shape}")
+    out = np.full(c.size, np.nan)
+    full = t >= HISTORY_DAYS - 1  # earlier days lack a complete history
+    c, t = c[full], t[full]
+    csum, cnan = _rain_cumsums(p)
+    pse = _dryness(lambda a, b: csum[c, t - a + 2] - csum[c, t - b + 1])
+    if cnan is not None:
+        pse[(cnan[c, t + 1] - cnan[c, t + 1 - HISTORY_DAYS]) > 0] = np.nan
+    out[full] = pse
     return out
 
 
@@ -208,14 +265,37 @@ def fire_risk(
     RF = min(RB·FT·FU, 1). For "2019" also × (1 + |lat|·0.003)·(1 + elevation·0.00003),
     capped at 1 and rounded to 2 decimals. lat / elevation_m are per cell (n_cells,).
     """
+    _check_version(version)
+    p = _as_2d("precip", precip)
+    return fire_risk_from_dryness(days_of_dryness(p), tmax_c, rhmin_pct, vegetation_class, lat,
+                                  elevation_m, version)
+
+
+def _check_version(version: str) -> None:
     if version not in VERSIONS:
         raise ValueError(f"unknown version {version!r}; allowed: {', '.join(map(repr, VERSIONS))}")
-    p = _as_2d("precip", precip)
+
+
+def fire_risk_from_dryness(
+    pse: np.ndarray,
+    tmax_c: np.ndarray,
+    rhmin_pct: np.ndarray,
+    vegetation_class: np.ndarray,
+    lat: np.ndarray | None = None,
+    elevation_m: np.ndarray | None = None,
+    version: str = "2019",
+) -> np.ndarray:
+    """RF from days of dryness PSE (n_cells, n_days): :func:`fire_risk` after :func:`days_of_dryness`.
+
+    tmax_c and rhmin_pct have the shape of pse; vegetation_class, lat and elevation_m are per row.
+    """
+    _check_version(version)
+    p = _as_2d("pse", pse)
     t = _as_2d("tmax_c", tmax_c)
     rh = _as_2d("rhmin_pct", rhmin_pct)
     if t.shape != p.shape or rh.shape != p.shape:
-        raise ValueError(f"precip {p.shape}, tmax_c {t.shape} and rhmin_pct {rh.shape} must match")
-    rb = basic_risk(days_of_dryness(p), vegetation_class)
+        raise ValueError(f"pse {p.shape}, tmax_c {t.shape} and rhmin_pct {rh.shape} must match")
+    rb = basic_risk(p, vegetation_class)
     ft = 0.02 * t + 0.4
     fu = VERSIONS[version] * rh + 1.3
     rf = np.minimum(rb * ft * fu, 1.0)
@@ -230,46 +310,45 @@ def fire_risk(
     return np.round(np.minimum(rf, 1.0), 2)
 
 
-def risk_class(values: np.ndarray) -> np.ndarray:
-    """Class name per value: mínimo ≤ 0.15 < baixo ≤ 0.40 < médio ≤ 0.70 < alto ≤ 0.95 < crítico.
+def fire_risk_at(
+    precip: np.ndarray,
+    cells: np.ndarray,
+    days: np.ndarray,
+    tmax_c: np.ndarray,
+    rhmin_pct: np.ndarray,
+    vegetation_class: np.ndarray,
+    lat: np.ndarray | None = None,
+    elevation_m: np.ndarray | None = None,
+    version: str = "2019",
+) -> np.ndarray:
+    """RF at (cell, day) pairs of daily rain ``precip`` (n_cells, n_days): the per-event form.
 
-    Returns a str array of the same shape; NaN gives "" (no value).
+    Every other argument has one value per pair (the weather of that day, the vegetation class,
+    latitude and elevation of the event). Equals :func:`fire_risk` on the full arrays at those pairs.
+    """
+    pse = days_of_dryness_at(precip, cells, days)
+    n = pse.size
+
+    def column(name: str, values: np.ndarray) -> np.ndarray:
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.shape != (n,):
+            raise ValueError(f"{name} must have one value per event ({n},), got {arr.shape}")
+        return arr.reshape(n, 1)
+
+    rf = fire_risk_from_dryness(pse.reshape(n, 1), column("tmax_c", tmax_c), column("rhmin_pct", rhmin_pct),
+                                vegetation_class, lat, elevation_m, version)
+    return rf.reshape(n)
+
+
+def inpe_risk_class(values: np.ndarray) -> np.ndarray:
+    """INPE class of each RF value: mínimo ≤ 0.15 < baixo ≤ 0.40 < médio ≤ 0.70 < alto ≤ 0.95 < crítico.
+
+    Returns a str array of the same shape; NaN gives "" (no value). These are INPE's classes of the
+    index, not the model probability levels (`geih.domain.risk_levels.probability_level`).
     """
     v = np.asarray(values, dtype=np.float64)
-    names = np.array([n for n, _ in RISK_CLASSES] + [""])
-    bounds = np.array([b for _, b in RISK_CLASSES[:-1]])
+    names = np.array([n for n, _ in INPE_RISK_CLASSES] + [""])
+    bounds = np.array([b for _, b in INPE_RISK_CLASSES[:-1]])
     idx = np.searchsorted(bounds, v, side="left")  # v <= bounds[i] -> class i
-    idx = np.where(np.isnan(v), len(RISK_CLASSES), idx)
+    idx = np.where(np.isnan(v), len(INPE_RISK_CLASSES), idx)
     return names[idx]
-
-
-def monthly_summary(
-    daily: np.ndarray, dates: pd.DatetimeIndex
-) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex]:
-    """Per cell and calendar month: NaN-aware mean and max of ``daily`` (n_cells, n_days).
-
-    ``dates`` must be sorted, one per column, with no gaps or repeats (consecutive days).
-    Returns (mean, max) shaped (n_cells, n_months) and the month-start timestamps;
-    an all-NaN month gives NaN for both.
-    """
-    d = _as_2d("daily", daily)
-    idx = pd.DatetimeIndex(dates)
-    if len(idx) == 0 or len(idx) != d.shape[1]:
-        raise ValueError(
-            f"dates has {len(idx)} entries; daily has {d.shape[1]} days (need ≥ 1, equal)")
-    if idx.hasnans:
-        raise ValueError("dates contains NaT")
-    steps = np.diff(idx.values)  # timedelta64 in the index's own unit (ns, us, ...)
-    if steps.size and not np.all(steps == np.timedelta64(1, "D")):
-        raise ValueError("dates must be sorted and contiguous daily steps (no gaps or repeats)")
-    ym = idx.year.to_numpy() * 12 + idx.month.to_numpy()
-    starts = np.flatnonzero(np.r_[True, ym[1:] != ym[:-1]])
-    nan = np.isnan(d)
-    total = np.add.reduceat(np.where(nan, 0.0, d), starts, axis=1)
-    count = np.add.reduceat((~nan).astype(np.float64), starts, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count > 0, total / count, np.nan)
-    mx = np.fmax.reduceat(d, starts, axis=1)  # fmax ignores NaN unless all are NaN
-    first = idx[starts]
-    months = (first.normalize() - pd.to_timedelta(first.day - 1, unit="D"))
-    return mean, mx, pd.DatetimeIndex(months)

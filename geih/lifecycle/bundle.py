@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from geih.domain.risk_levels import DEFAULT_THRESHOLDS, RISK_LEVELS
+from geih.domain.risk_levels import PROBABILITY_LEVELS, PROBABILITY_THRESHOLDS
 from geih.errors import GeihError
 from geih.io import atomic_path, write_json
 
@@ -24,7 +24,7 @@ def model_info(task: str, registry: dict[str, Any], train_params: dict[str, Any]
         "task": task, "name": registry["name"], "version": registry["version"], "run_id": registry["run_id"],
         "model_id": registry.get("model_id"), "alias": registry.get("alias"), "params": train_params,
         "metrics": metrics, "features": features, "threshold": threshold,
-        "risk_thresholds": list(DEFAULT_THRESHOLDS), "risk_levels": list(RISK_LEVELS),
+        "risk_thresholds": list(PROBABILITY_THRESHOLDS), "risk_levels": list(PROBABILITY_LEVELS),
         "model_file": MODEL_FILE, "created": created,
     }
 

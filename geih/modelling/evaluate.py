@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from geih.domain.risk_levels import risk_level
+from geih.domain.risk_levels import probability_level
 from geih.errors import DataError, ParamsError
 from geih.modelling import metrics as ev
 from geih.modelling.families import feature_importance
@@ -102,6 +102,6 @@ def evaluate(model: Any, train: pd.DataFrame, test: pd.DataFrame, schema: Featur
     predictions = test[schema.id_columns].copy()
     predictions[label] = y
     predictions["probability"] = prob
-    predictions["risk_level"] = risk_level(prob)
+    predictions["risk_level"] = probability_level(prob)
     predictions["oracle_probability"] = oracle
     return Evaluation(metrics=metrics, plots=plots, predictions=predictions)

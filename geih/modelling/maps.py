@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geih.domain.grid import LAT_MAX, LON_MIN, Grid
-from geih.domain.risk_levels import RISK_COLORS, RISK_LEVELS
+from geih.domain.risk_levels import PROBABILITY_LEVEL_COLORS, PROBABILITY_LEVELS
 from geih.io import atomic_path
 
 if TYPE_CHECKING:
@@ -40,20 +40,20 @@ def _figure(ncols: int):
 
 
 def risk_map_png(frame: pd.DataFrame, grid: Grid, title: str, path: str | Path) -> None:
-    """Cells coloured by risk level (columns cell_id, risk_level), observed fires (column observed
+    """Cells coloured by probability level (columns cell_id, risk_level), observed fires (column observed
     > 0) as black dots; written atomically."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
     plt, fig, (ax,) = _figure(1)
-    level_idx = pd.Categorical(frame["risk_level"], categories=RISK_LEVELS).codes.astype(float)
+    level_idx = pd.Categorical(frame["risk_level"], categories=PROBABILITY_LEVELS).codes.astype(float)
     arr, extent = _raster(grid, frame["cell_id"].to_numpy(), level_idx)
-    cmap = ListedColormap([RISK_COLORS[level] for level in RISK_LEVELS])
-    ax.imshow(arr, extent=extent, cmap=cmap, vmin=-0.5, vmax=len(RISK_LEVELS) - 0.5, interpolation="nearest")
+    cmap = ListedColormap([PROBABILITY_LEVEL_COLORS[level] for level in PROBABILITY_LEVELS])
+    ax.imshow(arr, extent=extent, cmap=cmap, vmin=-0.5, vmax=len(PROBABILITY_LEVELS) - 0.5, interpolation="nearest")
     fired = frame[frame["observed"] > 0]
     lat, lon = grid.center(fired["cell_id"].to_numpy())
     ax.scatter(lon, lat, s=3, c="black", label="observed hotspots")
-    handles = [Patch(color=RISK_COLORS[lv], label=lv) for lv in RISK_LEVELS]
+    handles = [Patch(color=PROBABILITY_LEVEL_COLORS[lv], label=lv) for lv in PROBABILITY_LEVELS]
     handles.append(plt.Line2D([], [], marker="o", ls="", color="black", ms=3, label="hotspot observed"))
     ax.legend(handles=handles, loc="lower left", fontsize=8)
     ax.set_title(title)

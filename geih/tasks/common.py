@@ -223,52 +223,6 @@ def station_positions(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.
     return cell_positions(grid, cells, lat, lon)
 
 
-def full_months(dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """Month-start timestamps of the calendar months fully covered by `dates`."""
-    months = pd.date_range(dates[0].to_period("M").to_timestamp(), dates[-1], freq="MS")
-    return pd.DatetimeIndex([m for m in months
-                             if m >= dates[0] and (m + pd.offsets.MonthEnd(0)) <= dates[-1]])
-
-
-def month_bounds(dates: pd.DatetimeIndex, months: pd.DatetimeIndex) -> np.ndarray:
-    """Day index where each month starts, plus the end index of the last month."""
-    starts = dates.get_indexer(months)
-    end = dates.get_indexer([months[-1] + pd.offsets.MonthEnd(0)])[0] + 1
-    return np.append(starts, end)
-
-
-def monthly_reduce(daily: np.ndarray, bounds: np.ndarray, how: str) -> np.ndarray:
-    """Reduce a (cells, days) array over each month (NaN-aware; an all-NaN month gives NaN):
-    how in sum/mean/max/min/last. `bounds` from `month_bounds`."""
-    block = daily[:, bounds[0]:bounds[-1]]
-    starts = bounds[:-1] - bounds[0]
-    if how == "last":
-        return block[:, bounds[1:] - bounds[0] - 1].astype(float)
-    if not np.isnan(block).any():  # complete series: plain reductions
-        if how == "sum":
-            return np.add.reduceat(block, starts, axis=1)
-        if how == "mean":
-            return np.add.reduceat(block, starts, axis=1) / np.diff(bounds)
-        if how == "max":
-            return np.maximum.reduceat(block, starts, axis=1)
-        if how == "min":
-            return np.minimum.reduceat(block, starts, axis=1)
-        raise ValueError(f"unknown reduction {how!r}")
-    valid = ~np.isnan(block)
-    count = np.add.reduceat(valid, starts, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if how in ("sum", "mean"):
-            total = np.add.reduceat(np.where(valid, block, 0.0), starts, axis=1)
-            out = total if how == "sum" else total / count
-        elif how == "max":
-            out = np.fmax.reduceat(block, starts, axis=1)
-        elif how == "min":
-            out = np.fmin.reduceat(block, starts, axis=1)
-        else:
-            raise ValueError(f"unknown reduction {how!r}")
-    return np.where(count > 0, out, np.nan)
-
-
 def days_since_rain(precip: np.ndarray, threshold_mm: float = 1.0) -> np.ndarray:
     """Consecutive days without rain ≥ `threshold_mm` up to each day (counting from the series start)."""
     n_days = precip.shape[1]

@@ -16,8 +16,9 @@ import pandas as pd
 
 from geih.domain import fire_index
 from geih.domain.grid import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, Grid, neighbour_array_sum, neighbour_pairs
+from geih.domain.monthly import full_months, month_bounds, monthly_reduce
 from geih.errors import DataError
-from geih.ingest.sources.hotspots import clip_to_region, dedup_hotspots
+from geih.ingest.sources.hotspot_rules import clip_to_region, dedup_hotspots
 from geih.params import check_keys, choice, number
 from geih.tasks import common
 from geih.tasks.task import MapSpec, Task
@@ -54,23 +55,23 @@ def monthly_hotspot_counts(hotspots: pd.DataFrame, grid: Grid, cells: pd.DataFra
 def monthly_weather(cube: common.WeatherCube, months: pd.DatetimeIndex,
                     veg_class: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
     """Monthly weather aggregates and INPE fire-risk index statistics, each (cells, months)."""
-    bounds = common.month_bounds(cube.dates, months)
+    bounds = month_bounds(cube.dates, months)
     dry = common.days_since_rain(cube.precip_mm)
     rainy = (np.nan_to_num(cube.precip_mm) >= 1.0).astype(float)
     risk = fire_index.fire_risk(cube.precip_mm, cube.tmax_c, cube.rhmin_pct, veg_class,
                                 lat=lat, elevation_m=cube.elevation_m)
     return {
-        "precip_mm": common.monthly_reduce(cube.precip_mm, bounds, "sum"),
-        "rainy_days": common.monthly_reduce(rainy, bounds, "sum"),
-        "days_without_rain": common.monthly_reduce(dry, bounds, "last"),
-        "max_dry_spell": common.monthly_reduce(dry, bounds, "max"),
-        "tmax_mean": common.monthly_reduce(cube.tmax_c, bounds, "mean"),
-        "tmax_max": common.monthly_reduce(cube.tmax_c, bounds, "max"),
-        "rhmin_mean": common.monthly_reduce(cube.rhmin_pct, bounds, "mean"),
-        "rhmin_min": common.monthly_reduce(cube.rhmin_pct, bounds, "min"),
-        "wind_mean": common.monthly_reduce(cube.wind_ms, bounds, "mean"),
-        "inpe_risk_mean": common.monthly_reduce(risk, bounds, "mean"),
-        "inpe_risk_max": common.monthly_reduce(risk, bounds, "max"),
+        "precip_mm": monthly_reduce(cube.precip_mm, bounds, "sum"),
+        "rainy_days": monthly_reduce(rainy, bounds, "sum"),
+        "days_without_rain": monthly_reduce(dry, bounds, "last"),
+        "max_dry_spell": monthly_reduce(dry, bounds, "max"),
+        "tmax_mean": monthly_reduce(cube.tmax_c, bounds, "mean"),
+        "tmax_max": monthly_reduce(cube.tmax_c, bounds, "max"),
+        "rhmin_mean": monthly_reduce(cube.rhmin_pct, bounds, "mean"),
+        "rhmin_min": monthly_reduce(cube.rhmin_pct, bounds, "min"),
+        "wind_mean": monthly_reduce(cube.wind_ms, bounds, "mean"),
+        "inpe_risk_mean": monthly_reduce(risk, bounds, "mean"),
+        "inpe_risk_max": monthly_reduce(risk, bounds, "max"),
     }
 
 
@@ -88,7 +89,7 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     weather, weather_reports = raw.pop("weather")
     cube = common.weather_cube(grid, cells, weather)
     del weather
-    months = common.full_months(cube.dates)
+    months = full_months(cube.dates)
     if len(months) < HISTORY_MONTHS + 2:
         raise DataError(f"weather covers {len(months)} full months; fire risk needs at least "
                         f"{HISTORY_MONTHS + 2}", file=str(raw_dir / "weather"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from geih.domain import fire_index as fi
@@ -235,64 +234,85 @@ def test_rf_shape_mismatch_rejected():
         fi.fire_risk(_dry(1, 130), *_weather(30.0, 50.0), np.array([7]))
 
 
-# ---------------------------------------------------------------- risk classes
+# ---------------------------------------------------------------- INPE risk classes
 
 
-def test_risk_class_boundaries():
+def test_inpe_risk_class_boundaries():
     v = np.array([0.0, 0.15, 0.151, 0.40, 0.401, 0.70, 0.71, 0.95, 0.96, 1.0, np.nan])
     expected = ["mínimo", "mínimo", "baixo", "baixo", "médio", "médio", "alto", "alto",
                 "crítico", "crítico", ""]
-    assert fi.risk_class(v).tolist() == expected
+    assert fi.inpe_risk_class(v).tolist() == expected
 
 
-def test_risk_class_keeps_shape_on_rounded_rf():
+def test_inpe_risk_class_keeps_shape_on_rounded_rf():
     v = np.round(np.array([[0.149999, 0.4000001], [0.7, 0.95]]), 2)
-    out = fi.risk_class(v)
+    out = fi.inpe_risk_class(v)
     assert out.shape == (2, 2)
     assert out.tolist() == [["mínimo", "baixo"], ["médio", "alto"]]
 
 
-# ---------------------------------------------------------------- monthly summary
+# ---------------------------------------------------------------- per-event form
 
 
-def test_monthly_summary_tiny():
-    dates = pd.date_range("2020-01-30", periods=4, freq="D")  # Jan 30, 31, Feb 1, 2
-    daily = np.array([[1.0, 3.0, 5.0, np.nan],
-                      [np.nan, np.nan, 2.0, 4.0]])
-    mean, mx, months = fi.monthly_summary(daily, dates)
-    # cell 0: Jan (1+3)/2 = 2, max 3; Feb 5 (NaN skipped), max 5
-    # cell 1: Jan all NaN -> NaN; Feb (2+4)/2 = 3, max 4
-    np.testing.assert_array_equal(mean, [[2.0, 5.0], [np.nan, 3.0]])
-    np.testing.assert_array_equal(mx, [[3.0, 5.0], [np.nan, 4.0]])
-    assert list(months) == [pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-01")]
+def _random_weather(n_cells: int = 4, n_days: int = 200, seed: int = 5):
+    rng = np.random.default_rng(seed)
+    precip = np.where(rng.random((n_cells, n_days)) < 0.3, rng.gamma(0.8, 8.0, (n_cells, n_days)), 0.0)
+    tmax = rng.uniform(22.0, 38.0, (n_cells, n_days))
+    rh = rng.uniform(15.0, 90.0, (n_cells, n_days))
+    return precip, tmax, rh
 
 
-def test_monthly_summary_matches_pandas_groupby():
-    dates = pd.date_range("2019-12-15", "2020-03-10", freq="D")
-    rng = np.random.default_rng(2)
-    daily = rng.random((3, len(dates)))
-    daily[rng.random(daily.shape) < 0.2] = np.nan
-    mean, mx, months = fi.monthly_summary(daily, dates)
-    frame = pd.DataFrame(daily.T, index=dates)
-    g = frame.groupby(dates.to_period("M"))
-    np.testing.assert_allclose(mean, g.mean().to_numpy().T)
-    np.testing.assert_allclose(mx, g.max().to_numpy().T)
-    assert len(months) == 4 and months[0] == pd.Timestamp("2019-12-01")
+def test_dryness_at_pairs_equals_the_full_array_exactly():
+    precip, _, _ = _random_weather()
+    precip[2, 150] = np.nan  # its 120 days after are NaN
+    full = fi.days_of_dryness(precip)
+    cells = np.array([0, 1, 2, 2, 2, 3, 3])
+    days = np.array([199, 119, 149, 150, 160, 0, 118])
+    np.testing.assert_array_equal(fi.days_of_dryness_at(precip, cells, days), full[cells, days])
+    assert np.isnan(fi.days_of_dryness_at(precip, np.array([3]), np.array([118])))[0]  # short history
+    assert fi.days_of_dryness_at(precip, np.array([], dtype=int), np.array([], dtype=int)).shape == (0,)
 
 
-@pytest.mark.parametrize("dates", [
-    pd.DatetimeIndex(["2020-01-01", "2020-01-03", "2020-01-04"]),  # gap
-    pd.DatetimeIndex(["2020-01-02", "2020-01-01", "2020-01-03"]),  # unsorted
-    pd.DatetimeIndex(["2020-01-01", "2020-01-01", "2020-01-02"]),  # repeat
-])
-def test_monthly_summary_rejects_non_contiguous(dates):
-    with pytest.raises(ValueError, match="contiguous"):
-        fi.monthly_summary(np.zeros((1, 3)), dates)
+def test_dryness_at_rejects_bad_pairs():
+    precip, _, _ = _random_weather()
+    with pytest.raises(ValueError, match="outside"):
+        fi.days_of_dryness_at(precip, np.array([0]), np.array([200]))
+    with pytest.raises(ValueError, match="equal length"):
+        fi.days_of_dryness_at(precip, np.array([0, 1]), np.array([150]))
 
 
-def test_monthly_summary_rejects_length_mismatch():
-    with pytest.raises(ValueError, match="entries"):
-        fi.monthly_summary(np.zeros((1, 3)), pd.date_range("2020-01-01", periods=2))
+def test_fire_risk_at_pairs_equals_fire_risk_on_the_full_arrays():
+    precip, tmax, rh = _random_weather()
+    veg = np.array([7, 1, 4, 0])
+    lat, elev = np.array([-3.0, -10.0, -15.0, -7.0]), np.array([50.0, 300.0, 800.0, 10.0])
+    full = fi.fire_risk(precip, tmax, rh, veg, lat=lat, elevation_m=elev)
+    cells = np.repeat(np.arange(4), 3)
+    days = np.tile(np.array([130, 170, 199]), 4)
+    at = fi.fire_risk_at(precip, cells, days, tmax[cells, days], rh[cells, days], veg[cells],
+                         lat=lat[cells], elevation_m=elev[cells])
+    np.testing.assert_array_equal(at, full[cells, days])
+    assert np.isnan(at[9:]).all() and not np.isnan(at[:9]).any()  # class 0: no value
+    old = fi.fire_risk_at(precip, cells, days, tmax[cells, days], rh[cells, days], veg[cells], version="pre2019")
+    np.testing.assert_array_equal(old, fi.fire_risk(precip, tmax, rh, veg, version="pre2019")[cells, days])
+    with pytest.raises(ValueError, match="one value per event"):
+        fi.fire_risk_at(precip, cells, days, tmax[0], rh[cells, days], veg[cells])
+
+
+def test_fire_risk_from_dryness_is_fire_risk_after_days_of_dryness():
+    precip, tmax, rh = _random_weather()
+    veg = np.array([2, 3, 5, 6])
+    np.testing.assert_array_equal(fi.fire_risk_from_dryness(fi.days_of_dryness(precip), tmax, rh, veg),
+                                  fi.fire_risk(precip, tmax, rh, veg))
+
+
+def test_inpe_classes_and_probability_levels_are_different_scales():
+    from geih.domain.risk_levels import PROBABILITY_LEVELS, probability_level
+
+    # the same number is "baixo" on INPE's index scale and "médio" on the probability scale
+    assert fi.inpe_risk_class(np.array([0.3])).tolist() == ["baixo"]
+    assert probability_level(np.array([0.3])).tolist() == ["médio"]
+    assert [name for name, _ in fi.INPE_RISK_CLASSES] == ["mínimo", *PROBABILITY_LEVELS]
+    assert not hasattr(fi, "RISK_CLASSES") and not hasattr(fi, "risk_class")
 
 
 def test_hand_constants_consistent():

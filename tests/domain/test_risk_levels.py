@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geih.domain.risk_levels import risk_level
+from geih.domain.risk_levels import probability_level
 
 
 def test_risk_levels_boundaries():
-    levels = risk_level(np.array([0.0, 0.2499, 0.25, 0.5, 0.7499, 0.75, 1.0]))
+    levels = probability_level(np.array([0.0, 0.2499, 0.25, 0.5, 0.7499, 0.75, 1.0]))
     assert list(levels) == ["baixo", "baixo", "médio", "alto", "alto", "crítico", "crítico"]
     with pytest.raises(ValueError):
-        risk_level(np.array([0.1]), (0.5, 0.25, 0.75))
+        probability_level(np.array([0.1]), (0.5, 0.25, 0.75))

@@ -71,27 +71,6 @@ def test_label_month_never_reaches_the_features():
     pd.testing.assert_frame_equal(base.loc[earlier, fire_risk.FEATURES], moved.loc[earlier, fire_risk.FEATURES])
 
 
-def test_monthly_reduce_matches_pandas_with_nan():
-    from geih.tasks import common
-
-    dates = pd.date_range("2020-01-01", "2020-03-31", freq="D")
-    rng = np.random.default_rng(0)
-    daily = rng.random((3, len(dates)))
-    daily[0, :31] = np.nan  # cell 0: January all missing
-    daily[1, 40] = np.nan
-    months = common.full_months(dates)
-    bounds = common.month_bounds(dates, months)
-    frame = pd.DataFrame(daily.T, index=dates)
-    by_month = frame.groupby(frame.index.to_period("M"))
-    np.testing.assert_allclose(common.monthly_reduce(daily, bounds, "mean"), by_month.mean().to_numpy().T)
-    np.testing.assert_allclose(common.monthly_reduce(daily, bounds, "max"), by_month.max().to_numpy().T)
-    np.testing.assert_allclose(common.monthly_reduce(daily, bounds, "min"), by_month.min().to_numpy().T)
-    total = common.monthly_reduce(daily, bounds, "sum")
-    assert np.isnan(total[0, 0])  # all-NaN month is missing, not zero
-    np.testing.assert_allclose(total[1:], by_month.sum().to_numpy().T[1:])
-    np.testing.assert_allclose(common.monthly_reduce(daily, bounds, "last"), daily[:, [30, 59, 90]])
-
-
 def test_weather_cube_same_for_day_major_shuffled_and_duplicated_rows():
     from geih.domain.grid import Grid
     from geih.tasks import common
@@ -132,18 +111,3 @@ def test_station_positions_fast_path_equals_the_general_one():
     assert expected.tolist()[:4] == [0, 1, 2, -1]
     lat[5] = cells["lat"].iloc[2]  # break the repeating layout
     np.testing.assert_array_equal(common.station_positions(g, cells, lat, lon), common.cell_positions(g, cells, lat, lon))
-
-
-def test_monthly_reduce_complete_series_path_equals_nan_path():
-    from geih.tasks import common
-
-    dates = pd.date_range("2021-01-01", "2021-04-30", freq="D")
-    daily = np.random.default_rng(3).random((4, len(dates)))
-    months = common.full_months(dates)
-    bounds = common.month_bounds(dates, months)
-    with_nan = daily.copy()
-    with_nan[3, 0] = np.nan  # forces the NaN-aware path for the whole array
-    for how in ("sum", "mean", "max", "min"):
-        fast = common.monthly_reduce(daily, bounds, how)
-        careful = common.monthly_reduce(with_nan, bounds, how)
-        np.testing.assert_allclose(fast[:3], careful[:3])

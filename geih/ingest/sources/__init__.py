@@ -12,7 +12,7 @@ import importlib
 _EXPORTS = {
     "CleaningReport": "cleaning",
     "read_hotspots": "hotspots", "detect_csv_format": "hotspots", "FORMAT_NAMES": "hotspots",
-    "dedup_hotspots": "hotspots", "clip_to_region": "hotspots",
+    "dedup_hotspots": "hotspot_rules", "clip_to_region": "hotspot_rules",
     "read_prodes": "prodes",
     "read_landcover": "landcover", "MAPBIOMAS_CLASSES": "landcover",
     "read_weather": "tables", "read_vegetation_index": "tables",

@@ -40,7 +40,7 @@ def _vector(expected: str) -> Callable:
     return read
 
 
-def _reader(kind: str) -> Callable[[Path], tuple[pd.DataFrame, CleaningReport]]:
+def reader_for(kind: str) -> Callable[[Path], tuple[pd.DataFrame, CleaningReport]]:
     """The loader function for a kind (imported lazily)."""
     if kind == "hotspots":
         from geih.ingest.sources.hotspots import read_hotspots
@@ -111,7 +111,7 @@ def load_folder(folder: str | Path, kind: str) -> tuple[pd.DataFrame, list[Clean
     if not files:
         raise DataError(f"folder has no {kind} files (expected {', '.join(KIND_SUFFIXES[kind])})",
                         file=str(folder))
-    reader = _reader(kind)
+    reader = reader_for(kind)
     frames, reports = [], []
     quiet = len(files) < 2 or not sys.stderr.isatty()
     with tqdm(total=len(files), desc=f"reading {kind}", unit="file", disable=quiet) as bar:

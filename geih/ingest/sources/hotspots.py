@@ -41,30 +41,36 @@ Values: ``-999`` (INPE's invalid marker) -> NaN in frp, days_without_rain, preci
 (``nan_<column>_minus999``); negative FRP -> NaN (``nan_frp_negative``); unrecognised confidence -> NaN
 (``nan_confidence_invalid``). FIRMS ``acq_time`` is HHMM with leading zeros possibly dropped
 (``45`` = 00:45, ``130`` = 01:30); an impossible time raises DataError. Latitude/longitude may be
-space-padded (``  -6.575970``). Encoding: see `geih.ingest.sources._tabular` (Latin-1 fallback, noted).
+space-padded (``  -6.575970``). Encoding: see `geih.ingest.sources.tabular` (Latin-1 fallback, noted).
 
-`dedup_hotspots` removes multiple detections of one fire; `clip_to_region` keeps points in a polygon.
+Each rule is one function in `geih.ingest.sources.hotspot_rules`, which also holds `dedup_hotspots`
+(multiple detections of one fire) and `clip_to_region` (points outside the region), run in prepare.
 
-Speed: a file is read as text with pyarrow and cleaned with pyarrow and numpy (`_parse_fast`); only
-when a value is not plainly valid (or the columns look swapped) is it cleaned again by the careful
-pandas path (`_parse`), which gives the same frame or the DataError naming the row. `load_folder`
-reads a folder's files two at a time and cleans consecutive files of one layout together
-(`read_hotspot_files`); counts stay per file and duplicates are looked for within each file.
+Speed: a file is read as text with pyarrow and cleaned by `_clean` with numpy, values mapped once per
+distinct value. `_clean` takes its parsers as a strategy: `_Strict` (used first, on several files at
+once) declines any value that is not plainly valid, and the file is then cleaned again with
+`_Careful`, which parses everything the format allows and raises the DataError naming the row. Both
+apply the same rules, so both give the same frame and counts. `load_folder` reads a folder's files two
+at a time and cleans consecutive files of one layout together (`read_hotspot_files`); counts stay per
+file and duplicates are looked for within each file.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geih.errors import DataError, ParamsError
-from geih.ingest.sources import _tabular as tab
+from geih.errors import DataError
+from geih.ingest.sources import hotspot_rules as rules
+from geih.ingest.sources import tabular as tab
 from geih.ingest.sources.cleaning import CleaningReport
-from geih.ingest.sources.states import map_unique, normalise_name, uf_from_text, uf_series
+from geih.ingest.sources.hotspot_rules import REFERENCE_SATELLITE
+from geih.ingest.sources.states import normalise_name, uf_from_text
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +82,6 @@ FORMAT_NAMES: dict[str, str] = {
     "firms_viirs": "NASA FIRMS VIIRS",
 }
 
-REFERENCE_SATELLITE = "AQUA_M-T"
 CANONICAL_COLUMNS = ["datetime", "lat", "lon", "satellite", "frp", "confidence", "state",
                      "source_format", "days_without_rain", "precipitation", "fire_risk"]
 
@@ -128,8 +133,7 @@ _FIRMS_SATELLITES = {
 _CONFIDENCE_TEXT = {"l": "low", "n": "nominal", "h": "high",
                     "low": "low", "nominal": "nominal", "high": "high"}
 _BRASIL = {"BRASIL", "BRAZIL", "BR"}
-# South America bounding box, for the swapped-columns test
-_SA_LON, _SA_LAT = (-82.0, -34.0), (-56.0, 13.0)
+_COUNTED_VALUES = ("frp", "days_without_rain", "precipitation", "fire_risk")
 
 
 def detect_csv_format(header: list[str]) -> str:
@@ -161,6 +165,8 @@ def detect_csv_format(header: list[str]) -> str:
         return best
     raise DataError(f"unrecognised hotspot CSV header {names[:8]}...; expected one of: "
                     + "; ".join(FORMAT_NAMES.values()), row=1)
+
+
 
 
 def read_hotspots(path: str | Path) -> tuple[pd.DataFrame, CleaningReport]:
@@ -241,39 +247,30 @@ def _open(path: Path) -> _Raw:
 
 
 def _finish(raws: list[_Raw]) -> list[pd.DataFrame]:
-    """Clean files of one layout: together on the fast path, else one by one (the exact errors)."""
+    """Clean files of one layout: together with the strict parsers, else one by one (the careful
+    parsers give the exact errors)."""
     if not raws:
         return []
-    if all(r.table.num_rows for r in raws):
-        table = raws[0].table if len(raws) == 1 else _concat_tables([r.table for r in raws])
-        sizes = np.array([r.table.num_rows for r in raws], dtype=np.int64)
-        fast = _parse_fast(table, raws[0].fmt, raws[0].fields, sizes)
-        if fast is not None:
-            out, counts, kept = fast
-            for i, raw in enumerate(raws):
-                for key, per_file in counts.items():
-                    raw.report.add(key, int(per_file[i]))
-                _done(raw, int(kept[i]))
-            return [out]
+    if len(raws) == 1:
+        table = raws[0].table
+    else:
+        import pyarrow as pa
+
+        table = pa.concat_tables([r.table for r in raws])
+    sizes = np.array([r.table.num_rows for r in raws], dtype=np.int64)
+    try:
+        out, counts, kept = _clean(table, raws[0].fmt, raws[0].fields, sizes, _Strict())
+    except _NotPlain:
         if len(raws) > 1:
             return [frame for raw in raws for frame in _finish([raw])]
-    raw, = raws  # the careful path: same result, or the DataError naming the row
-    frame, keep = _parse(raw.table.to_pandas(date_as_object=False), raw.fmt, raw.fields, raw.rows, raw.report)
-    out = frame.loc[keep].reset_index(drop=True)
-    _count_blanked(out, raw.report)
-    _done(raw, len(out))
+        raw, = raws
+        out, counts, kept = _clean(raw.table, raw.fmt, raw.fields, sizes, _Careful(raw.report.file, raw.rows))
+    for i, raw in enumerate(raws):
+        for key, per_file in counts.items():
+            raw.report.add(key, int(per_file[i]))
+        raw.report.rows_kept = int(kept[i])
+        log.debug("%s: %s, %d of %d rows kept", raw.report.file, raw.fmt, kept[i], raw.report.rows_read)
     return [out]
-
-
-def _done(raw: _Raw, kept: int) -> None:
-    raw.report.rows_kept = kept
-    log.debug("%s: %s, %d of %d rows kept", raw.report.file, raw.fmt, kept, raw.report.rows_read)
-
-
-def _concat_tables(tables: list):
-    import pyarrow as pa
-
-    return pa.concat_tables(tables)
 
 
 def _resolve_fields(fmt: str, present: set[str], file: str) -> dict[str, str]:
@@ -292,59 +289,142 @@ def _resolve_fields(fmt: str, present: set[str], file: str) -> dict[str, str]:
     return found
 
 
-def _parse(raw: pd.DataFrame, fmt: str, fields: dict[str, str], rows: tab.RowNumbers,
-           report: CleaningReport) -> tuple[pd.DataFrame, pd.Series]:
-    """Canonical columns for every row, and the mask of rows to keep (drops counted in `report`)."""
-    file = report.file
-    col = {fld: raw[c] for fld, c in fields.items()}
+# ---------------------------------------------------------------- parsing strategies
+
+
+class _NotPlain(Exception):
+    """A value the strict parsers do not take: clean the file again with the careful ones."""
+
+
+class _Strict:
+    """Parsers for plainly valid values; anything else raises `_NotPlain` (never DataError)."""
+
+    def floats(self, values, column: str) -> np.ndarray:
+        out = tab.parse_floats(values)
+        if out is None:
+            raise _NotPlain(column)
+        return out
+
+    def datetimes(self, values, column: str) -> np.ndarray:
+        out = tab.arrow_datetime(values)
+        if out is None:
+            raise _NotPlain(column)
+        return out
+
+    def reject(self, bad: np.ndarray, values, column: str, message: str) -> None:
+        raise _NotPlain(column)
+
+    def reject_file(self, message: str, column: str) -> None:
+        raise _NotPlain(column)
+
+
+@dataclass(frozen=True)
+class _Careful:
+    """Parsers for every value the format allows; a bad value raises the DataError naming its row."""
+
+    file: str
+    rows: tab.RowNumbers
+
+    def floats(self, values, column: str) -> np.ndarray:
+        return tab.to_float(values, column, self.file, self.rows)
+
+    def datetimes(self, values, column: str) -> np.ndarray:
+        return tab.to_datetime(values, column, self.file, self.rows)
+
+    def reject(self, bad: np.ndarray, values, column: str, message: str) -> None:
+        """DataError at the first `bad` row; `message` may name its text as ``{value!r}``."""
+        pos = tab.first_row(bad)
+        raise DataError(message.format(value=values[pos].as_py()), file=self.file, row=self.rows(pos),
+                        column=column)
+
+    def reject_file(self, message: str, column: str) -> None:
+        raise DataError(message, file=self.file, column=column)
+
+
+_Parsers = _Strict | _Careful
+
+
+# ---------------------------------------------------------------- cleaning
+
+
+def _clean(table, fmt: str, fields: dict[str, str], sizes: np.ndarray, parse: _Parsers
+           ) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
+    """The canonical frame of the kept rows of one or more files of one layout, the counts of every
+    rule (an array per key, one value per file) and the rows kept per file.
+
+    `table` holds the text rows of files of `sizes` rows each, one after the other. Columns are parsed
+    in a fixed order, so a file with several problems reports the first one found in that order.
+    """
+    import pyarrow as pa
+
+    n, n_files = table.num_rows, len(sizes)
+    fid = np.repeat(np.arange(n_files), sizes)
+
+    def per_file(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(fid[mask], minlength=n_files)
+
+    col = {fld: table.column(c) for fld, c in fields.items()}
     if fmt.startswith("firms"):
-        dt_text, dt = _firms_datetime(col["date"], col["time"], fields, file, rows)
+        dt = _firms_datetime(col["date"], col["time"], fields, parse)
     else:
-        dt_text = col["datetime"]
-        dt = tab.to_datetime(dt_text, fields["datetime"], file, rows)
-    lat = tab.to_float(col["lat"], fields["lat"], file, rows)
-    lon = tab.to_float(col["lon"], fields["lon"], file, rows)
-    _check_not_swapped(lat, lon, fields, file)
-
-    if fmt == "inpe_archive":
-        satellite = pd.Series(REFERENCE_SATELLITE, index=raw.index, dtype="str")
-    elif fmt.startswith("firms"):
-        satellite = _firms_satellite(col["satellite"], fields["satellite"], file, rows)
-    else:
-        satellite = col["satellite"].str.strip().astype("str")
-
-    out = pd.DataFrame({"datetime": dt, "lat": lat, "lon": lon, "satellite": satellite}, index=raw.index)
-    out["frp"] = (tab.to_float(col["frp"], fields["frp"], file, rows) if "frp" in col
-                  else pd.Series(np.nan, index=raw.index))
-    out["confidence"] = (_confidence(col["confidence"]) if "confidence" in col
-                         else pd.Series(np.nan, index=raw.index, dtype="str"))
-    out["state"] = _state(col)
-    out["source_format"] = pd.Series(fmt, index=raw.index, dtype="str")
-    for fld in ("days_without_rain", "precipitation", "fire_risk"):
-        out[fld] = (tab.to_float(col[fld], fields[fld], file, rows) if fld in col
-                    else pd.Series(np.nan, index=raw.index))
-    out["_confidence_invalid"] = (out["confidence"].isna() & ~tab.is_missing_text(col["confidence"])
-                                  if "confidence" in col else False)
+        dt = parse.datetimes(col["datetime"], fields["datetime"])
+    lat = parse.floats(col["lat"], fields["lat"])
+    lon = parse.floats(col["lon"], fields["lon"])
+    ends = np.cumsum(sizes)
+    for start, end in zip(ends - sizes, ends):
+        sample = rules.swapped_sample(lat[start:end], lon[start:end])
+        if sample is not None:
+            parse.reject_file(f"latitude and longitude look swapped: most rows have latitude values like "
+                              f"{sample[0]:g} and longitude like {sample[1]:g}; check the column order",
+                              fields["lat"])
+    satellite, no_satellite = _satellite(col, fmt, fields, n, parse)
+    values = {fld: parse.floats(col[fld], fields[fld]) if fld in col else np.full(n, np.nan)
+              for fld in _COUNTED_VALUES}
+    confidence, confidence_invalid = _confidence_column(col, n)
+    state = _state(col, n)
+    fire_type = parse.floats(col["type"], fields["type"]) if "type" in col else None
 
     reasons = [
-        ("dropped_duplicate_rows", _exact_duplicates(raw, [fields["lat"], fields["lon"]])),
-        ("dropped_missing_datetime", dt.isna() & tab.is_missing_text(dt_text)),
-        ("dropped_invalid_lat_lon", ~(lat.abs().le(90) & lon.abs().le(180))),  # NaN and -999 too
-        ("dropped_missing_satellite", satellite.isna() | satellite.eq("")),
+        ("dropped_duplicate_rows", rules.exact_duplicates(table, lat, lon, fid)),
+        ("dropped_missing_datetime", rules.missing_datetime(dt)),
+        ("dropped_invalid_lat_lon", rules.invalid_lat_lon(lat, lon)),
+        ("dropped_missing_satellite", no_satellite),
     ]
-    if "type" in col:
-        ftype = tab.to_float(col["type"], fields["type"], file, rows)
-        reasons.append(("dropped_non_vegetation_type", ftype.notna() & ftype.ne(0)))
-    keep = pd.Series(True, index=raw.index)
+    if fire_type is not None:
+        reasons.append(("dropped_non_vegetation_type", rules.non_vegetation_type(fire_type)))
+    counts: dict[str, np.ndarray] = {}
+    keep = np.ones(n, dtype=bool)
     for key, mask in reasons:
         hit = keep & mask
-        report.add(key, int(hit.sum()))
+        counts[key] = per_file(hit)
         keep &= ~hit
-    return out, keep
+
+    kept_fid = fid[keep]
+    kept = {fld: values[fld][keep] for fld in _COUNTED_VALUES}
+    for fld in _COUNTED_VALUES:
+        marker = rules.invalid_marker(kept[fld])
+        counts[f"nan_{fld}_minus999"] = np.bincount(kept_fid[marker], minlength=n_files)
+        kept[fld][marker] = np.nan
+    negative = rules.negative_frp(kept["frp"])
+    counts["nan_frp_negative"] = np.bincount(kept_fid[negative], minlength=n_files)
+    kept["frp"][negative] = np.nan
+    counts["nan_confidence_invalid"] = per_file(keep & confidence_invalid)
+
+    mask = pa.array(keep)
+    out = pd.DataFrame({
+        "datetime": dt[keep], "lat": lat[keep], "lon": lon[keep],
+        "satellite": _str_column(satellite.filter(mask)), "frp": kept["frp"],
+        "confidence": _str_column(confidence.filter(mask)), "state": _str_column(state.filter(mask)),
+        "source_format": _str_column(pa.repeat(pa.scalar(fmt, pa.large_string()), int(keep.sum()))),
+        **{fld: kept[fld] for fld in ("days_without_rain", "precipitation", "fire_risk")},
+    })
+    return out, counts, np.bincount(kept_fid, minlength=n_files)
+
+
+# ---------------------------------------------------------------- values, mapped once per distinct value
 
 
 _STR_DTYPE = pd.api.types.pandas_dtype("str")
-_COUNTED_VALUES = ("frp", "days_without_rain", "precipitation", "fire_risk")
 
 
 def _str_column(values) -> pd.Series | pd.api.extensions.ExtensionArray:
@@ -358,400 +438,116 @@ def _str_column(values) -> pd.Series | pd.api.extensions.ExtensionArray:
     return pd.array(values.to_numpy(zero_copy_only=False), dtype=_STR_DTYPE)
 
 
-def _encode(values) -> tuple[np.ndarray, pd.Series] | None:
-    """(codes, distinct values as a ``str`` Series) of a pyarrow string column without nulls."""
+def _distinct(values) -> tuple[np.ndarray, list[str]]:
+    """(code per row, distinct texts) of a pyarrow text column (a null reads as '')."""
     import pyarrow.compute as pc
 
-    arr = tab.single_array(values)
-    if arr.null_count:
-        return None
-    enc = pc.dictionary_encode(arr)
-    codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return codes, pd.Series(_str_column(enc.dictionary), dtype=_STR_DTYPE)
+    enc = pc.dictionary_encode(tab.single_array(pc.fill_null(values, "") if values.null_count else values))
+    return np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64), enc.dictionary.to_pylist()
 
 
-def _parse_fast(table, fmt: str, fields: dict[str, str], sizes: np.ndarray
-                ) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray] | None:
-    """`_parse` + `_count_blanked` with pyarrow and numpy, for one or more files of one layout.
-
-    `table` holds the text rows of files of `sizes` rows each, one after the other. Gives the kept
-    rows (in order), the counts `_parse` and `_count_blanked` would record (an array per key, one
-    value per file) and the rows kept per file; or None when any value is not plainly valid or a file
-    looks wrong: the careful path then gives the same result or the DataError naming the row.
-    Never raises DataError itself.
-    """
+def _map_distinct(values, func: Callable[[str], object]):
+    """`func` of each row's text as a pyarrow string array (None = null), calling `func` once per
+    distinct text."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    n, n_files = table.num_rows, len(sizes)
-    fid = np.repeat(np.arange(n_files), sizes)
+    codes, distinct = _distinct(values)
+    return pa.array([func(text) for text in distinct], type=pa.large_string()).take(pa.array(codes))
 
-    def per_file(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(fid[mask], minlength=n_files)
 
-    col = {fld: table.column(c) for fld, c in fields.items()}
-    if fmt.startswith("firms"):
-        dt = _firms_datetime_fast(col["date"], col["time"])
-    else:
-        dt = tab.arrow_datetime(col["datetime"])
-    if dt is None:
+def _hhmm_minutes(text: str) -> int | None:
+    """Minutes after midnight of FIRMS ``acq_time`` text (HHMM, leading zeros possibly dropped, ':'
+    allowed); -1 for an empty time, None for text that is not a time."""
+    hhmm = text.strip().replace(":", "")
+    if not hhmm:
+        return -1
+    if len(hhmm) > 4 or not (hhmm.isascii() and hhmm.isdigit()):
         return None
-    lat, lon = tab.arrow_float(col["lat"]), tab.arrow_float(col["lon"])
-    if lat is None or lon is None or _looks_swapped(lat, lon, fid, n_files):
-        return None
-
-    if fmt == "inpe_archive":
-        satellite = pa.repeat(pa.scalar(REFERENCE_SATELLITE, pa.large_string()), n)
-    else:
-        enc = _encode(col["satellite"])
-        if enc is None:
-            return None
-        codes, uniques = enc
-        key = uniques.str.strip()
-        if fmt.startswith("firms"):
-            key = key.str.upper()
-            mapped = key.map(_FIRMS_SATELLITES)
-            if (mapped.isna() & key.ne("")).any():
-                return None
-            key = mapped.fillna("").astype("str")
-        satellite = pa.array(key.to_numpy(dtype=object, na_value=None), type=pa.large_string()).take(codes)
-
-    values = {}
-    for fld in _COUNTED_VALUES:
-        values[fld] = tab.arrow_float(col[fld]) if fld in col else np.full(n, np.nan)
-        if values[fld] is None:
-            return None
-    if "confidence" in col:
-        enc = _encode(col["confidence"])
-        if enc is None:
-            return None
-        codes, uniques = enc
-        words = _confidence(uniques)
-        invalid_u = (words.isna() & ~tab.is_missing_text(uniques)).to_numpy(dtype=bool)
-        confidence = pa.array(words.to_numpy(dtype=object, na_value=None), type=pa.large_string()).take(codes)
-        confidence_invalid = invalid_u[codes]
-    else:
-        confidence = pa.nulls(n, type=pa.large_string())
-        confidence_invalid = np.zeros(n, dtype=bool)
-    state = _state_fast(col, n)
-    if state is None:
-        return None
-    ftype = None
-    if "type" in col:
-        ftype = tab.arrow_float(col["type"])
-        if ftype is None:
-            return None
-
-    sat_empty = np.asarray(pc.equal(satellite, "").to_numpy(zero_copy_only=False), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        reasons = [
-            ("dropped_duplicate_rows", _exact_duplicates_fast(table, lat, lon, fid)),
-            ("dropped_missing_datetime", np.isnat(dt)),
-            ("dropped_invalid_lat_lon", ~((np.abs(lat) <= 90) & (np.abs(lon) <= 180))),
-            ("dropped_missing_satellite", sat_empty),
-        ]
-        if ftype is not None:
-            reasons.append(("dropped_non_vegetation_type", ~np.isnan(ftype) & (ftype != 0)))
-    counts: dict[str, np.ndarray] = {}
-    keep = np.ones(n, dtype=bool)
-    for key, mask in reasons:
-        hit = keep & mask
-        counts[key] = per_file(hit)
-        keep &= ~hit
-
-    kfid = fid[keep]
-    kept = {fld: values[fld][keep] for fld in _COUNTED_VALUES}
-    for fld in _COUNTED_VALUES:
-        sentinel = kept[fld] == -999
-        counts[f"nan_{fld}_minus999"] = np.bincount(kfid[sentinel], minlength=n_files)
-        kept[fld][sentinel] = np.nan
-    with np.errstate(invalid="ignore"):
-        negative = kept["frp"] < 0
-    counts["nan_frp_negative"] = np.bincount(kfid[negative], minlength=n_files)
-    kept["frp"][negative] = np.nan
-    counts["nan_confidence_invalid"] = per_file(keep & confidence_invalid)
-
-    mask = pa.array(keep)
-    m = int(keep.sum())
-    out = pd.DataFrame({
-        "datetime": dt[keep], "lat": lat[keep], "lon": lon[keep],
-        "satellite": _str_column(satellite.filter(mask)), "frp": kept["frp"],
-        "confidence": _str_column(confidence.filter(mask)), "state": _str_column(state.filter(mask)),
-        "source_format": _str_column(pa.repeat(pa.scalar(fmt, pa.large_string()), m)),
-        **{fld: kept[fld] for fld in ("days_without_rain", "precipitation", "fire_risk")},
-    })
-    return out, counts, np.bincount(kfid, minlength=n_files)
+    hh, mm = int(hhmm.zfill(4)[:2]), int(hhmm.zfill(4)[2:])
+    return hh * 60 + mm if hh < 24 and mm < 60 else None
 
 
-def _looks_swapped(lat: np.ndarray, lon: np.ndarray, fid: np.ndarray, n_files: int) -> bool:
-    """True when `_check_not_swapped` would reject the columns of any file (rows of file `fid`)."""
-    if n_files == 1:
-        return _swapped_sample(lat, lon) is not None
-    ok = ~np.isnan(lat) & ~np.isnan(lon) & (lat != -999) & (lon != -999)
-    impossible = ok & (np.abs(lat) > 90) & (np.abs(lon) <= 90)
-    flipped = ok & ~_in_sa(lon, lat) & _in_sa(lat, lon)
-    half = np.bincount(fid[ok], minlength=n_files) / 2
-    return bool(((np.bincount(fid[impossible], minlength=n_files) > half)
-                 | (np.bincount(fid[flipped], minlength=n_files) > half)).any())
-
-
-def _in_sa(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Inside the South America box, reading `x` as longitude and `y` as latitude."""
-    return (x >= _SA_LON[0]) & (x <= _SA_LON[1]) & (y >= _SA_LAT[0]) & (y <= _SA_LAT[1])
-
-
-def _firms_datetime_fast(date, time) -> np.ndarray | None:
-    """`_firms_datetime` on pyarrow text columns; None when a value is not plainly valid."""
-    import pyarrow.compute as pc
-
-    date_only = tab.arrow_datetime(date)
-    if date_only is None:
-        return None
-    arr = tab.single_array(time)
-    if arr.null_count:
-        return None
-    hhmm = tab.single_array(pc.replace_substring(pc.utf8_trim(arr, characters=tab._ASCII_SPACE), ":", ""))
-    offsets, _ = tab._string_buffers(hhmm)
-    lengths = np.diff(offsets)
-    if (lengths > 4).any():
-        return None
-    empty = lengths == 0
-    padded = tab.single_array(pc.utf8_lpad(hhmm, width=4, padding="0"))
-    starts = tab._string_buffers(padded)[0][:-1][~empty]
-    d = tab.char_matrix(padded, starts, 4).astype(np.int64) - ord("0")
-    if ((d < 0) | (d > 9)).any():
-        return None
-    hh, mm = d[:, 0] * 10 + d[:, 1], d[:, 2] * 10 + d[:, 3]
-    if ((hh > 23) | (mm > 59)).any():
-        return None
-    out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[ns]")
-    out[~empty] = date_only[~empty] + ((hh * 60 + mm) * 60 * tab._NS_PER_S).astype("timedelta64[ns]")
+def _firms_datetime(date, time, fields: dict[str, str], parse: _Parsers) -> np.ndarray:
+    """Datetime from FIRMS acq_date + acq_time; NaT where either is empty."""
+    codes, distinct = _distinct(time)
+    parsed = [_hhmm_minutes(text) for text in distinct]
+    bad = np.array([m is None for m in parsed], dtype=bool)[codes]
+    if bad.any():
+        parse.reject(bad, time, fields["time"], "cannot parse time {value!r} (expected HHMM, e.g. 0048 or 45)")
+    minutes = np.array([-1 if m is None else m for m in parsed], dtype=np.int64)[codes]
+    date_only = parse.datetimes(date, fields["date"])
+    out = date_only + (minutes * 60).astype("timedelta64[s]").astype("timedelta64[ns]")
+    out[minutes < 0] = np.datetime64("NaT")
     return out
 
 
-_UF_MEMO: dict = {}
-_COUNTRY_MEMO: dict = {}
+def _satellite(col: dict, fmt: str, fields: dict[str, str], n: int, parse: _Parsers):
+    """Satellite names in INPE spelling (pyarrow strings) and the rows without one."""
+    import pyarrow as pa
+
+    if fmt == "inpe_archive":
+        return pa.repeat(pa.scalar(REFERENCE_SATELLITE, pa.large_string()), n), np.zeros(n, dtype=bool)
+    codes, distinct = _distinct(col["satellite"])
+    names = [text.strip() for text in distinct]
+    if fmt.startswith("firms"):
+        keys = [name.upper() for name in names]
+        names = [_FIRMS_SATELLITES.get(key, "") for key in keys]
+        unknown = np.array([key != "" and key not in _FIRMS_SATELLITES for key in keys], dtype=bool)[codes]
+        if unknown.any():
+            parse.reject(unknown, col["satellite"], fields["satellite"],
+                         f"unknown FIRMS satellite {{value!r}} (known: {sorted(set(_FIRMS_SATELLITES))})")
+    satellite = pa.array(names, type=pa.large_string()).take(pa.array(codes))
+    return satellite, rules.missing_satellite(np.array(names, dtype=object))[codes]
 
 
-def _memo(cache: dict, func, value):
-    """func(value), remembered (for the few distinct state and country spellings)."""
-    try:
-        return cache[value]
-    except KeyError:
-        if len(cache) > 10_000:
-            cache.clear()
-        out = cache[value] = func(value)
-        return out
+def _confidence_word(text: str) -> str | None:
+    """'low'/'nominal'/'high' from VIIRS letters/words or MODIS 0-100 (low < 30 <= nominal < 80 <= high)."""
+    import pyarrow as pa
+
+    key = text.strip().lower()
+    if key in _CONFIDENCE_TEXT:
+        return _CONFIDENCE_TEXT[key]
+    parsed = tab.parse_floats(pa.array([key]))
+    if parsed is None:
+        return None
+    number = parsed[0]
+    if 0 <= number < 30:
+        return "low"
+    if 30 <= number < 80:
+        return "nominal"
+    return "high" if 80 <= number <= 100 else None
+
+
+def _confidence_column(col: dict, n: int):
+    """Confidence words (pyarrow strings) and the rows whose value was present but not recognised."""
+    import pyarrow as pa
+
+    if "confidence" not in col:
+        return pa.nulls(n, type=pa.large_string()), np.zeros(n, dtype=bool)
+    codes, distinct = _distinct(col["confidence"])
+    words = [_confidence_word(text) for text in distinct]
+    invalid = np.array([w is None for w in words], dtype=bool) & ~tab.missing_text(pa.array(distinct))
+    return pa.array(words, type=pa.large_string()).take(pa.array(codes)), invalid[codes]
 
 
 def _is_brazil(country: str) -> bool:
+    """True for Brasil/Brazil/BR (any case or accents), and for an empty country."""
     return normalise_name(country) in _BRASIL | {""}
 
 
-def _state_fast(col: dict, n: int):
-    """`_state` on pyarrow text columns, as a pyarrow string array (null = NaN); None on nulls."""
+def _state(col: dict, n: int):
+    """UF per row (pyarrow strings, null = unknown) from estado_id (IBGE) or the state name; null
+    outside Brazil when the file has a country column."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def uf(values):
-        enc = _encode(values)
-        if enc is None:
-            return None
-        codes, uniques = enc
-        mapped = [_memo(_UF_MEMO, uf_from_text, u) for u in uniques.tolist()]
-        return pa.array(mapped, type=pa.large_string()).take(codes)
-
     state = pa.nulls(n, type=pa.large_string())
     if "state" in col:
-        state = uf(col["state"])
-        if state is None:
-            return None
+        state = _map_distinct(col["state"], uf_from_text)
     if "state_id" in col:
-        by_id = uf(col["state_id"])
-        if by_id is None:
-            return None
-        state = pc.coalesce(by_id, state)
+        state = pc.coalesce(_map_distinct(col["state_id"], uf_from_text), state)
     if "country" in col:
-        enc = _encode(col["country"])
-        if enc is None:
-            return None
-        codes, uniques = enc
-        ok = np.array([_memo(_COUNTRY_MEMO, _is_brazil, c) for c in uniques.tolist()], dtype=bool)
-        state = pc.if_else(pa.array(ok[codes]), state, pa.scalar(None, pa.large_string()))
+        codes, distinct = _distinct(col["country"])
+        in_brazil = np.array([_is_brazil(text) for text in distinct], dtype=bool)[codes]
+        state = pc.if_else(pa.array(in_brazil), state, pa.scalar(None, pa.large_string()))
     return state
-
-
-def _exact_duplicates_fast(table, lat: np.ndarray, lon: np.ndarray, fid: np.ndarray) -> np.ndarray:
-    """`_exact_duplicates` within each file (rows of file `fid`), pre-filtered on the parsed lat/lon.
-
-    Equal text parses to equal bits, so rows with equal lat/lon text are among the candidates.
-    """
-    bits = (lat.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ lon.view(np.uint64)
-            ^ fid.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F))
-    candidates = pd.Series(bits, copy=False).duplicated(keep=False).to_numpy()
-    dup = np.zeros(len(lat), dtype=bool)
-    if candidates.any():
-        positions = np.flatnonzero(candidates)
-        sub = table.take(positions)
-        seen: set = set()
-        for pos, file, row in zip(positions, fid[positions].tolist(),
-                                  zip(*(c.to_pylist() for c in sub.columns))):
-            if (file, row) in seen:
-                dup[pos] = True
-            else:
-                seen.add((file, row))
-    return dup
-
-
-def _exact_duplicates(raw: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """Rows equal in every field to an earlier row (pre-filtered on `keys` for speed)."""
-    candidates = raw.duplicated(subset=keys, keep=False).to_numpy()
-    dup = np.zeros(len(raw), dtype=bool)
-    if candidates.any():
-        dup[candidates] = raw.loc[candidates].duplicated(keep="first").to_numpy()
-    return pd.Series(dup, index=raw.index)
-
-
-def _count_blanked(out: pd.DataFrame, report: CleaningReport) -> None:
-    """Blank -999 and negative FRP in kept rows, and count them (in place on `out`)."""
-    for fld in ("frp", "days_without_rain", "precipitation", "fire_risk"):
-        sentinel = out[fld].eq(-999)
-        report.add(f"nan_{fld}_minus999", int(sentinel.sum()))
-        out.loc[sentinel, fld] = np.nan
-    negative = out["frp"].lt(0)
-    report.add("nan_frp_negative", int(negative.sum()))
-    out.loc[negative, "frp"] = np.nan
-    invalid = out.pop("_confidence_invalid")
-    report.add("nan_confidence_invalid", int(invalid.sum()))
-
-
-def _firms_datetime(date: pd.Series, time: pd.Series, fields: dict[str, str], file: str,
-                    rows: tab.RowNumbers) -> tuple[pd.Series, pd.Series]:
-    """Datetime from FIRMS acq_date + acq_time (HHMM, leading zeros possibly dropped)."""
-    hhmm = time.str.strip().str.replace(":", "", regex=False)
-    empty = hhmm.eq("")
-    padded = hhmm.str.zfill(4)
-    digits = padded.str.fullmatch(r"\d{4}")
-    hh = pd.to_numeric(padded.str.slice(0, 2), errors="coerce")
-    mm = pd.to_numeric(padded.str.slice(2, 4), errors="coerce")
-    bad = ~empty & (~digits | ~(hh < 24) | ~(mm < 60))
-    if bad.any():
-        pos = tab.first_row(bad)
-        raise DataError(f"cannot parse time {time.iloc[pos]!r} (expected HHMM, e.g. 0048 or 45)",
-                        file=file, row=rows(pos), column=fields["time"])
-    date_only = tab.to_datetime(date, fields["date"], file, rows)
-    offset = pd.to_timedelta(hh.fillna(0) * 60 + mm.fillna(0), unit="min")
-    dt = (date_only + offset).where(~empty)
-    text = date.where(~empty, "")
-    return text, dt.astype("datetime64[ns]")
-
-
-def _check_not_swapped(lat: pd.Series, lon: pd.Series, fields: dict[str, str], file: str) -> None:
-    """DataError when the lat and lon columns look exchanged (heuristic in the module docstring)."""
-    sample = _swapped_sample(lat.to_numpy(dtype=np.float64), lon.to_numpy(dtype=np.float64))
-    if sample is not None:
-        la, lo = sample
-        raise DataError(f"latitude and longitude look swapped: most rows have latitude values "
-                        f"like {la:g} and longitude like {lo:g}; check the column order",
-                        file=file, column=fields["lat"])
-
-
-def _swapped_sample(lat: np.ndarray, lon: np.ndarray) -> tuple[float, float] | None:
-    """The first (lat, lon) checked when the columns look exchanged, else None."""
-    ok = ~np.isnan(lat) & ~np.isnan(lon) & (lat != -999) & (lon != -999)
-    if not ok.any():
-        return None
-    la, lo = lat[ok], lon[ok]
-    half = len(la) / 2
-    impossible = (np.abs(la) > 90) & (np.abs(lo) <= 90)
-    flipped = ~_in_sa(lo, la) & _in_sa(la, lo)
-    if impossible.sum() > half or flipped.sum() > half:
-        return float(la[0]), float(lo[0])
-    return None
-
-
-def _firms_satellite(values: pd.Series, column: str, file: str, rows: tab.RowNumbers) -> pd.Series:
-    """INPE spelling for FIRMS satellite codes; DataError for an unknown code."""
-    key = values.str.strip().str.upper()
-    mapped = key.map(_FIRMS_SATELLITES)
-    bad = mapped.isna() & key.ne("")
-    if bad.any():
-        pos = tab.first_row(bad)
-        raise DataError(f"unknown FIRMS satellite {values.iloc[pos]!r} (known: "
-                        f"{sorted(set(_FIRMS_SATELLITES))})", file=file, row=rows(pos), column=column)
-    return mapped.fillna("").astype("str")
-
-
-def _confidence(values: pd.Series) -> pd.Series:
-    """'low'/'nominal'/'high' from VIIRS letters/words or MODIS 0-100; NaN otherwise."""
-    text = values.str.strip().str.lower()
-    words = text.map(_CONFIDENCE_TEXT)
-    num = pd.to_numeric(text, errors="coerce").to_numpy()
-    with np.errstate(invalid="ignore"):
-        binned = np.select([(num >= 0) & (num < 30), (num >= 30) & (num < 80), (num >= 80) & (num <= 100)],
-                           ["low", "nominal", "high"], default="")
-    out = words.where(words.notna(), pd.Series(binned, index=values.index).replace("", np.nan))
-    return out.astype("str")
-
-
-def _state(col: dict[str, pd.Series]) -> pd.Series:
-    """UF per row from estado_id (IBGE) or the state name; NaN outside Brazil or unknown."""
-    state = pd.Series(np.nan, index=col["lat"].index, dtype="str")
-    if "state" in col:
-        state = uf_series(col["state"])
-    if "state_id" in col:
-        by_id = uf_series(col["state_id"])  # IBGE code as text -> UF
-        state = by_id.where(by_id.notna(), state)
-    if "country" in col:
-        # an empty country field does not make a row foreign
-        in_brazil = map_unique(col["country"], _is_brazil).eq(True)
-        state = state.where(in_brazil)
-    return state.astype("str")
-
-
-def dedup_hotspots(df: pd.DataFrame, method: str, reference_satellite: str = REFERENCE_SATELLITE,
-                   place_decimals: int = 2, time_window_minutes: int = 60
-                   ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Remove repeated detections of one fire; returns the frame and counts of removed rows.
-
-    - ``reference``: keep only `reference_satellite` (INPE's consistent series), count
-      ``dropped_not_reference_satellite``.
-    - ``place_time``: across satellites, keep the earliest detection (ties: satellite, lat, lon order)
-      per place rounded to `place_decimals` decimals and fixed `time_window_minutes` window
-      (windows are aligned to midnight UTC, not sliding), count ``dropped_place_time_duplicates``.
-    Any other method raises ParamsError for ``prepare.dedup``. Row order of the input is kept.
-    """
-    df = df.reset_index(drop=True)
-    if method == "reference":
-        keep = df["satellite"].eq(reference_satellite).to_numpy()
-        if len(df) and not keep.any():
-            log.warning("no hotspots from the reference satellite %s", reference_satellite)
-        return df.loc[keep].reset_index(drop=True), {"dropped_not_reference_satellite": int((~keep).sum())}
-    if method == "place_time":
-        if int(place_decimals) < 0 or int(time_window_minutes) <= 0:
-            raise ParamsError("prepare.dedup", "place_decimals must be >= 0 and time_window_minutes > 0, "
-                              f"got {place_decimals} and {time_window_minutes}")
-        scale = 10.0 ** int(place_decimals)
-        key = pd.DataFrame({
-            "la": np.rint(df["lat"].to_numpy(float) * scale).astype(np.int64),
-            "lo": np.rint(df["lon"].to_numpy(float) * scale).astype(np.int64),
-            "t": df["datetime"].dt.floor(f"{int(time_window_minutes)}min"),
-        })
-        order = df.sort_values(["datetime", "satellite", "lat", "lon"], kind="stable").index
-        dup = key.loc[order].duplicated(keep="first").reindex(df.index).to_numpy()
-        return df.loc[~dup].reset_index(drop=True), {"dropped_place_time_duplicates": int(dup.sum())}
-    raise ParamsError("prepare.dedup", f"unknown method {method!r}: use 'reference' or 'place_time'")
-
-
-def clip_to_region(df: pd.DataFrame, boundary_geometry) -> tuple[pd.DataFrame, int]:
-    """Keep points (lat, lon) inside a shapely polygon (or a GeoSeries/GeoDataFrame, unioned).
-
-    Returns the kept rows and the number dropped. Points exactly on the boundary are dropped.
-    """
-    import shapely
-
-    geom = boundary_geometry
-    if hasattr(geom, "union_all"):
-        geom = geom.union_all()
-    inside = shapely.contains_xy(geom, df["lon"].to_numpy(float), df["lat"].to_numpy(float))
-    return df.loc[inside].reset_index(drop=True), int((~inside).sum())

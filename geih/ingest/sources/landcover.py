@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from geih.errors import DataError
-from geih.ingest.sources import _tabular as tab
+from geih.ingest.sources import tabular as tab
 from geih.ingest.sources.cleaning import CleaningReport
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,8 @@ def read_landcover(path: str | Path) -> tuple[pd.DataFrame, CleaningReport]:
         years = year_columns(frame.columns)
         _check_columns(list(frame.columns), years, report)
     n_pixels = len(frame)
-    lat = tab.to_float(frame["lat"], "lat", report.file, rows).to_numpy()
-    lon = tab.to_float(frame["lon"], "lon", report.file, rows).to_numpy()
+    lat = tab.to_float(frame["lat"], "lat", report.file, rows)
+    lon = tab.to_float(frame["lon"], "lon", report.file, rows)
     bad = ~(np.abs(lat) <= 90) | ~(np.abs(lon) <= 180)
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
@@ -103,7 +103,7 @@ def _check_columns(names: list[str], years: dict[str, int], report: CleaningRepo
 
 def _codes(values: pd.Series, column: str, file: str, rows: tab.RowNumbers) -> np.ndarray:
     """Class codes as float (NaN = empty); DataError for a code outside the legend."""
-    num = tab.to_float(values, column, file, rows).to_numpy()
+    num = tab.to_float(values, column, file, rows)
     known = np.isin(num, np.fromiter(MAPBIOMAS_CLASSES, dtype=float)) | (num == NODATA) | np.isnan(num)
     if not known.all():
         pos = int(np.flatnonzero(~known)[0])

@@ -13,9 +13,9 @@ to 0 and counted (``clipped_precip_mm``). Missing values are kept as NaN and cou
 (``nan_<column>_missing``); rows without date, lat or lon are dropped (``dropped_missing_key``).
 NDVI/EVI given as MODIS scaled integers (x10000) are rejected with a hint to divide by 10000.
 
-Numeric and timestamp/date columns go from pyarrow straight to numpy (`_numpy_floats`, `_numpy_dates`);
-text columns (and dates outside the datetime64[ns] range) go through `_tabular.to_float`/`to_datetime`,
-which parse text and name the row of a bad value.
+Numbers and text go through `tabular.to_float` (numeric columns straight from pyarrow to numpy; text
+parsed, naming the row of a bad value); timestamp/date columns go from pyarrow straight to numpy
+(`_numpy_dates`), text dates (and dates outside the datetime64[ns] range) through `tabular.to_datetime`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from geih.errors import DataError
-from geih.ingest.sources import _tabular as tab
+from geih.ingest.sources import tabular as tab
 from geih.ingest.sources.cleaning import CleaningReport
 
 log = logging.getLogger(__name__)
@@ -65,19 +65,14 @@ def _read_table(path: Path, fmt: str, required: list[str], optional: list[str]
         table, rows = tab.read_csv_table(path, report, as_strings=False)
         tab.require_columns(table.column_names, required, file)
     columns = required + [c for c in optional if c in table.column_names]
-    # columns as numpy arrays straight from pyarrow where the type allows; else through pandas
-    # (`to_datetime`/`to_float`), which parses text and names the row of a bad value
-    frame = None
     arrays: dict[str, np.ndarray] = {}
     for col in columns:
         values = table.column(col)
-        arr = _numpy_dates(values) if col == "date" else _numpy_floats(values)
-        if arr is None:
-            if frame is None:
-                frame = table.select(columns).to_pandas(date_as_object=False)
-            convert = tab.to_datetime if col == "date" else tab.to_float
-            arr = np.array(convert(frame[col], col, file, rows).to_numpy(), copy=True)
-        arrays[col] = arr
+        if col == "date":
+            arr = _numpy_dates(values)
+            arrays[col] = arr if arr is not None else tab.to_datetime(values, col, file, rows)
+        else:
+            arrays[col] = tab.to_float(values, col, file, rows)
     missing_key = np.isnat(arrays["date"]) | np.isnan(arrays["lat"]) | np.isnan(arrays["lon"])
     for col in columns[3:]:
         report.add(f"nan_{col}_missing", int((np.isnan(arrays[col]) & ~missing_key).sum()))
@@ -98,22 +93,6 @@ def _read_table(path: Path, fmt: str, required: list[str], optional: list[str]
 
 
 _NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
-
-
-def _numpy_floats(values) -> np.ndarray | None:
-    """A writable float64 array (null -> NaN) from a numeric pyarrow column; None for other types."""
-    import pyarrow as pa
-
-    kind = values.type
-    if not (pa.types.is_float32(kind) or pa.types.is_float64(kind) or pa.types.is_integer(kind)):
-        return None
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    out = np.empty(len(values), dtype=np.float64)
-    start = 0
-    for chunk in chunks:  # one pass: cast while copying (nulls come out as NaN)
-        out[start:start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
-        start += len(chunk)
-    return out
 
 
 def _numpy_dates(values) -> np.ndarray | None:

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from geih.errors import DataError
-from geih.ingest.sources import _tabular as tab
-from geih.ingest.sources.folder import KIND_SUFFIXES, SIDECAR_SUFFIXES, TABLE_SUFFIXES, VECTOR_SUFFIXES, _reader
+from geih.ingest.sources import tabular as tab
+from geih.ingest.sources.folder import KIND_SUFFIXES, SIDECAR_SUFFIXES, TABLE_SUFFIXES, VECTOR_SUFFIXES, reader_for
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _vector_kind(path: Path) -> str:
     import pyogrio
 
     from geih.ingest.sources.prodes import detect_prodes_format
-    from geih.ingest.sources.vectors import _STATE_ID_COLUMNS, _STATE_UF_COLUMNS
+    from geih.ingest.sources.vectors import STATE_ID_COLUMNS, STATE_UF_COLUMNS
 
     try:
         info = pyogrio.read_info(path)
@@ -130,7 +130,7 @@ def _vector_kind(path: Path) -> str:
             raise DataError(f"cannot read vector file: {exc}", file=str(path)) from None
         geometry = " ".join(sorted(set(types)))
     if "Polygon" in geometry:
-        return "states" if fields & {*_STATE_ID_COLUMNS, *_STATE_UF_COLUMNS} else "boundary"
+        return "states" if fields & {*STATE_ID_COLUMNS, *STATE_UF_COLUMNS} else "boundary"
     if "LineString" in geometry:
         return "roads"
     if "Point" in geometry:
@@ -141,7 +141,7 @@ def _vector_kind(path: Path) -> str:
 
 def _summarise(path: Path, kind: str) -> FileSummary:
     """Read one file with its kind's loader and summarise the result."""
-    frame, report = _reader(kind)(path)
+    frame, report = reader_for(kind)(path)
     summary = FileSummary(file=str(path), kind=kind, format=report.format, rows=report.rows_kept,
                           rows_read=report.rows_read, dropped=report.dropped, counts=dict(report.counts),
                           encoding=report.encoding, notes=list(report.notes))

@@ -36,8 +36,8 @@ GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
     "line": ("LineString", "MultiLineString", "LinearRing"),
     "point": ("Point", "MultiPoint"),
 }
-_STATE_ID_COLUMNS = ("estado_id", "cd_uf", "cod_uf", "codigo_uf")
-_STATE_UF_COLUMNS = ("uf", "sigla", "sigla_uf", "state", "estado")
+STATE_ID_COLUMNS = ("estado_id", "cd_uf", "cod_uf", "codigo_uf")
+STATE_UF_COLUMNS = ("uf", "sigla", "sigla_uf", "state", "estado")
 _SINGLE_LAYER_SUFFIXES = frozenset({".geojson", ".json", ".shp", ".fgb"})
 _STATE_NAME_COLUMNS = ("nm_uf", "nome", "name", "nome_uf", "nm_estado")
 
@@ -147,7 +147,7 @@ def read_states_report(path: str | Path):
     report = CleaningReport(file=str(path), format="states")
     gdf = check_geometry(read_gdf(path, report), "polygon", report)
     lower = {c.lower(): c for c in gdf.columns if c != "geometry"}
-    source = next((lower[c] for c in (*_STATE_ID_COLUMNS, *_STATE_UF_COLUMNS, *_STATE_NAME_COLUMNS)
+    source = next((lower[c] for c in (*STATE_ID_COLUMNS, *STATE_UF_COLUMNS, *_STATE_NAME_COLUMNS)
                    if c in lower), None)
     if source is None:
         raise DataError("no state code column: expected one of estado_id, CD_UF, uf, sigla "

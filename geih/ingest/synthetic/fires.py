@@ -6,6 +6,10 @@ month's weather surprise (a minor part), land cover, roads, towns, recent cleari
 (half spatially smooth) and a little month-to-month noise. Each true fire is seen by the reference satellite
 AQUA_M-T with probability `reference_prob` (always inside its cell, month and the outline) and by other
 satellites with their own probabilities, times and position jitter.
+
+Each record's ``risco_fogo`` is INPE's fire-risk index computed by `geih.domain.fire_index` (the same code
+that computes the index features) at the fire's cell and day, with the INPE vegetation class of the fire's
+pixel (`fire_index.vegetation_class_from_mapbiomas`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pandas as pd
 import shapely
 from tqdm import tqdm
 
+from geih.domain import fire_index
 from geih.domain.grid import LAT_MAX, LON_MIN
 from geih.ingest.synthetic.config import FireCoefficients, WorldConfig
 from geih.ingest.synthetic.formats import INVALID, uuid4_strings
@@ -265,36 +270,14 @@ def _clip_to_cell(lat: np.ndarray, lon: np.ndarray, lat0: np.ndarray, lon0: np.n
     return lat, lon
 
 
-# INPE "Risco de Fogo" constants (Setzer, Sismanoglu & Santos, v11).
-RISK_WINDOWS = ((0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 9), (10, 14), (15, 29), (30, 59), (60, 89), (90, 119))
-RISK_FACTORS = (-0.14, -0.07, -0.04, -0.03, -0.02, -0.01, -0.008, -0.004, -0.002, -0.001, -0.0007)
-RISK_A = {FOREST: 1.5, SAVANNA: 3.0, GRASSLAND: 6.0, PASTURE: 6.0, SOY: 4.0, TEMP_CROP: 4.0, MOSAIC: 4.0}
-
-
-def fire_risk(precip_cum: np.ndarray, cell: np.ndarray, day: np.ndarray, code: np.ndarray, tmax: np.ndarray,
-              rhmin: np.ndarray, lat: np.ndarray, elevation: np.ndarray) -> np.ndarray:
-    """INPE fire-risk index (0–1, 2 decimals) of each (cell, day); NaN where the class has no value.
-
-    `precip_cum` is the cumulative rain per cell with a leading zero column: sum over days a..b is
-    precip_cum[:, b + 1] - precip_cum[:, a].
-    """
-    pse = np.full(cell.size, 105.0)
-    for (lo, hi), c in zip(RISK_WINDOWS, RISK_FACTORS):
-        a = np.maximum(day - hi, 0)
-        b = np.maximum(day - lo, 0)
-        rain = precip_cum[cell, b + 1] - precip_cum[cell, a]
-        pse *= np.exp(c * rain)
-    a_lut = np.full(100, np.nan)
-    for k, v in RISK_A.items():
-        a_lut[k] = v
-    a = a_lut[code]
-    pse_max = 180.0 / a
-    rb = np.where(pse >= pse_max, 0.9, 0.9 * (1 + np.sin((a * pse - 90.0) * np.pi / 180.0)) / 2)
-    ft = 0.02 * tmax + 0.4
-    fu = -0.008 * rhmin + 1.3
-    rf = np.minimum(rb * ft * fu, 1.0)
-    rf = np.minimum(rf * (1 + np.abs(lat) * 0.003) * (1 + elevation * 0.00003), 1.0)
-    return np.round(np.maximum(rf, 0.0), 2)
+def inpe_fire_risk(weather: Weather, cells: pd.DataFrame, cell: np.ndarray, day: np.ndarray,
+                   code: np.ndarray) -> np.ndarray:
+    """INPE fire-risk index RF of each (cell, day) pair, for a fire on a pixel of MapBiomas class `code`, as
+    `geih.domain.fire_index` computes it (2019 version, latitude of the cell centre); NaN where the class
+    has no INPE vegetation class (water, urban)."""
+    return fire_index.fire_risk_at(weather.precip, cell, day, weather.tmax[cell, day], weather.rhmin[cell, day],
+                                   fire_index.vegetation_class_from_mapbiomas(code),
+                                   lat=cells["lat"].to_numpy()[cell], elevation_m=weather.elevation[cell])
 
 
 def hotspot_records(det: Detections, fires: TrueFires, cells: pd.DataFrame, weather: Weather,
@@ -306,10 +289,7 @@ def hotspot_records(det: Detections, fires: TrueFires, cells: pd.DataFrame, weat
     fire = det.fire[keep]
     cell = fires.cell[fire].astype(int)
     day = fires.day[fire].astype(int)
-    precip_cum = np.concatenate([np.zeros((len(cells), 1)), np.cumsum(weather.precip, axis=1, dtype=np.float64)],
-                                axis=1)
-    risk = fire_risk(precip_cum, cell, day, fires.code[fire].astype(int), weather.tmax[cell, day],
-                     weather.rhmin[cell, day], cells["lat"].to_numpy()[cell], weather.elevation[cell])
+    risk = inpe_fire_risk(weather, cells, cell, day, fires.code[fire])
     n = cell.size
     rate = config.detection.invalid_weather_rate
     dsr = np.where(rng.random(n) < rate, INVALID, weather.dsr[cell, day]).astype(np.int64)

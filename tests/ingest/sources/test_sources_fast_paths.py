@@ -19,9 +19,9 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 
 from geih.errors import DataError
-from geih.ingest.sources import _tabular as tab
 from geih.ingest.sources import hotspots as hot
 from geih.ingest.sources import prodes, tables
+from geih.ingest.sources import tabular as tab
 from geih.ingest.sources.folder import load_folder
 
 FIX = Path(__file__).parents[2] / "fixtures" / "sources"
@@ -29,20 +29,20 @@ HOT = FIX / "hotspots"
 
 
 def _careful(path: Path) -> tuple[pd.DataFrame, dict]:
-    """read_hotspots through the careful pandas path only."""
+    """read_hotspots with the careful parsers only."""
     raw = hot._open(path)
-    frame, keep = hot._parse(raw.table.to_pandas(date_as_object=False), raw.fmt, raw.fields, raw.rows,
-                             raw.report)
-    out = frame.loc[keep].reset_index(drop=True)
-    hot._count_blanked(out, raw.report)
-    raw.report.rows_kept = len(out)
+    out, counts, kept = hot._clean(raw.table, raw.fmt, raw.fields, np.array([raw.table.num_rows]),
+                                   hot._Careful(raw.report.file, raw.rows))
+    for key, per_file in counts.items():
+        raw.report.add(key, int(per_file[0]))
+    raw.report.rows_kept = int(kept[0])
     return out, raw.report
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in HOT.glob("*.csv")))
 def test_hotspot_fast_path_matches_careful_path(name):
     raw = hot._open(HOT / name)
-    assert hot._parse_fast(raw.table, raw.fmt, raw.fields, np.array([raw.table.num_rows])) is not None
+    assert hot._clean(raw.table, raw.fmt, raw.fields, np.array([raw.table.num_rows]), hot._Strict()) is not None
     fast, report = hot.read_hotspots(HOT / name)
     careful, careful_report = _careful(HOT / name)
     pd.testing.assert_frame_equal(fast, careful, check_exact=True)
@@ -95,7 +95,7 @@ def test_strict_datetime_parses_plain_values(text, expected):
     assert (pd.isna(out[0]) if expected is None else out[0] == np.datetime64(expected))
     values = pd.Series([text, "2020-01-01 00:00:00"], dtype="str")
     careful = tab.to_datetime(values, "c", "f", tab.RowNumbers())
-    np.testing.assert_array_equal(out, careful.to_numpy())
+    np.testing.assert_array_equal(out, careful)
 
 
 @pytest.mark.parametrize("text", ["2023-02-29", "2024-04-31", "2024-13-01", "2024-08-04T17:30:00",
@@ -105,12 +105,29 @@ def test_strict_datetime_declines_anything_else(text):
     assert tab.arrow_datetime(pa.array(["2020-01-01", text])) is None
 
 
-def test_float_fast_path_matches_to_float():
-    values = ["  -6.575970", "1e3", "", " 12 ", "-999", "nan"]
-    fast = tab.arrow_float(pa.array(values))
+def test_float_parser_same_for_arrow_and_pandas_text():
+    values = ["  -6.575970", "1e3", "", " 12 ", "-999", "nan", " NA ", "null"]
+    fast = tab.parse_floats(pa.array(values))
     careful = tab.to_float(pd.Series(values, dtype="str"), "c", "f", tab.RowNumbers())
-    np.testing.assert_array_equal(fast, careful.to_numpy())
-    assert tab.arrow_float(pa.array(["1.5", "S3.2"])) is None
+    np.testing.assert_array_equal(fast, careful)
+    np.testing.assert_array_equal(fast[:5], [-6.57597, 1000.0, np.nan, 12.0, -999.0])
+    assert np.isnan(fast[5:]).all()
+    assert tab.parse_floats(pa.array(["1.5", "S3.2"])) is None
+    with pytest.raises(DataError, match="not a number: 'S3.2'") as err:
+        tab.to_float(pa.array(["1.5", "2", "S3.2", "x"]), "c", "f", tab.RowNumbers())
+    assert err.value.row == 4  # header is row 1: the third value is row 4
+
+
+def test_float_parser_numbers_and_wrong_types():
+    ints = pa.chunked_array([pa.array([1, None, 3]), pa.array([4], type=pa.int64())])
+    out = tab.parse_floats(ints)
+    np.testing.assert_array_equal(out, [1.0, np.nan, 3.0, 4.0])
+    out[0] = 9.0  # a new, writable array
+    np.testing.assert_array_equal(tab.parse_floats(pd.Series([1, 2], dtype="Int64")), [1.0, 2.0])
+    with pytest.raises(DataError, match="expected numbers, found bool"):
+        tab.to_float(pd.Series([True, False]), "c", "f", tab.RowNumbers())
+    with pytest.raises(DataError, match="expected numbers"):
+        tab.to_float(pa.array([True]), "c", "f", tab.RowNumbers())
 
 
 def _weather_table(n: int = 50) -> pd.DataFrame:
@@ -135,7 +152,6 @@ def test_weather_numpy_path_matches_pandas_path(tmp_path, date_type, monkeypatch
     pq.write_table(table, tmp_path / "w.parquet")
     fast, report = tables.read_weather(tmp_path / "w.parquet")
     monkeypatch.setattr(tables, "_numpy_dates", lambda values: None)
-    monkeypatch.setattr(tables, "_numpy_floats", lambda values: None)
     careful, careful_report = tables.read_weather(tmp_path / "w.parquet")
     pd.testing.assert_frame_equal(fast, careful, check_exact=True)
     assert report.counts == careful_report.counts and report.counts["clipped_precip_mm"] == 1

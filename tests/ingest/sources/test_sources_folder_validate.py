@@ -138,7 +138,7 @@ def test_format_summaries_table():
 
 
 def test_boundary_from_folder_clips_hotspots(raw):
-    from geih.ingest.sources.hotspots import clip_to_region
+    from geih.ingest.sources.hotspot_rules import clip_to_region
 
     boundary, _ = load_folder(raw / "boundary", "boundary")
     hotspots, _ = load_folder(raw / "hotspots", "hotspots")

@@ -10,14 +10,8 @@ import pytest
 import shapely
 
 from geih.errors import DataError, ParamsError
-from geih.ingest.sources.hotspots import (
-    CANONICAL_COLUMNS,
-    FORMAT_NAMES,
-    clip_to_region,
-    dedup_hotspots,
-    detect_csv_format,
-    read_hotspots,
-)
+from geih.ingest.sources.hotspot_rules import clip_to_region, dedup_hotspots
+from geih.ingest.sources.hotspots import CANONICAL_COLUMNS, FORMAT_NAMES, detect_csv_format, read_hotspots
 
 HOT = Path(__file__).parents[2] / "fixtures" / "sources" / "hotspots"
 

@@ -1,12 +1,17 @@
-"""Shared reading and parsing helpers for CSV and Parquet inputs (not public).
+"""Reading and parsing helpers for CSV and Parquet inputs, shared by the loaders of this package.
 
 Row numbers in errors are CSV record numbers with the header as row 1 (blank lines are not counted;
 they are skipped by the parser). For Parquet, which has no header, the first record is row 1.
 
-Speed: `read_csv_table`/`read_parquet_table` stop at the pyarrow Table; `arrow_float` and
-`arrow_datetime` convert plainly valid text columns with pyarrow and numpy and return None for
-anything else, so that callers run the careful pandas converters (`to_float`, `to_datetime`) only
-then, which gives the same values or the DataError naming the row.
+Values. `parse_floats` is the one number parser (numbers as they are; text trimmed, text meaning
+'no value' -> NaN); `to_float` is the same with a DataError naming the first row that is not a number.
+`to_datetime` parses dates (ISO order, '-' or '/'); `arrow_datetime` is its strict fast form, which
+returns None for anything but plainly valid text so that callers that must not raise (a batch of
+files cleaned together) can fall back to `to_datetime` file by file. `missing_text` is the one
+definition of text meaning 'no value'.
+
+Speed: `read_csv_table`/`read_parquet_table` stop at the pyarrow Table; the parsers work on pyarrow
+arrays (pandas Series are accepted too).
 
 Encoding: a CSV is read as UTF-8 (a byte-order mark is accepted); a file that is not valid UTF-8 is
 decoded as Latin-1 instead — which never fails and is what Brazilian Windows exports use — and the
@@ -204,75 +209,142 @@ def require_columns(columns, required: list[str], file: str) -> None:
                             file=file, column=col)
 
 
-def is_missing_text(text: pd.Series) -> pd.Series:
-    """True where a text value means 'no value' (empty, NaN, NA, null, none)."""
-    return text.isna() | text.str.strip().str.lower().isin(_MISSING_TEXT)
+def _arrow(values):
+    """A pyarrow Array/ChunkedArray for a pandas Series (object columns as text) or a pyarrow column."""
+    import pyarrow as pa
+
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    if values.dtype == object:
+        values = values.astype("str")
+    return pa.array(values, from_pandas=True)
 
 
-def to_float(values: pd.Series, column: str, file: str, rows: RowNumbers) -> pd.Series:
-    """float64 column from numbers or text (surrounding spaces allowed; empty/NA text -> NaN).
+def _is_text(kind) -> bool:
+    import pyarrow as pa
 
-    Non-numeric text raises DataError naming the first offending row.
-    """
-    if pd.api.types.is_bool_dtype(values.dtype) or not (
-            pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
-            or values.dtype == object):
-        raise DataError(f"expected numbers, found {values.dtype}", file=file, column=column)
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.astype("float64")
-    fast = _fast_float(values)
-    if fast is not None:
-        return fast
-    text = values.astype("str")
-    out = pd.to_numeric(text.str.strip(), errors="coerce").astype("float64")
-    bad = out.isna() & ~is_missing_text(text)
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"not a number: {values.iloc[pos]!r}", file=file, row=rows(pos), column=column)
-    return out
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def _fast_float(values: pd.Series) -> pd.Series | None:
-    """Text -> float64 with pyarrow (trimmed, empty -> NaN); None when any value does not parse."""
+def _is_number(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_integer(kind) or pa.types.is_floating(kind)
+
+
+def missing_text(values) -> np.ndarray:
+    """True where a value means 'no value': null, or text that is empty, NaN, NA, N/A, null or none
+    (any case, surrounding whitespace ignored). A pandas Series or a pyarrow text column."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    arr = _arrow(values)
+    if not _is_text(arr.type):
+        return np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    lowered = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
+    hit = pc.fill_null(pc.is_in(lowered, value_set=pa.array(sorted(_MISSING_TEXT))), True)
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def parse_floats(values) -> np.ndarray | None:
+    """The number parser: a new float64 array from a numeric or text column (pandas or pyarrow).
+
+    Numbers are taken as they are (null -> NaN; a column of nulls only is all NaN). Text is trimmed of surrounding whitespace and text
+    meaning 'no value' (`missing_text`) gives NaN. Returns None when any other value is not a
+    number, or the column holds neither numbers nor text (`to_float` then names the row or type).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, pd.Series) and pd.api.types.is_numeric_dtype(values.dtype) \
+            and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
     try:
-        arr = pa.array(values, from_pandas=True)
-        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-            return None
-        trimmed = pc.utf8_trim_whitespace(arr)
-        trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, arr.type), trimmed)
-        out = pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False)
+        arr = _arrow(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
-    return pd.Series(out, index=values.index, dtype="float64")
+    if pa.types.is_null(arr.type):  # e.g. a CSV column with no value at all
+        return np.full(len(arr), np.nan)
+    if _is_number(arr.type):
+        out = np.empty(len(arr), dtype=np.float64)
+        start = 0
+        for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):  # cast while copying
+            out[start:start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+            start += len(chunk)
+        return out
+    if not _is_text(arr.type):
+        return None
+    try:  # plain numbers parse as they are (the cast rejects surrounding spaces and empty text)
+        return np.array(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    trimmed = pc.utf8_trim_whitespace(arr)
+    null = pa.scalar(None, trimmed.type)
+    try:  # padded numbers and empty text (the usual case), before the other words for 'no value'
+        out = pc.cast(pc.if_else(pc.equal(trimmed, ""), null, trimmed), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        try:
+            out = pc.cast(pc.if_else(pa.array(missing_text(trimmed)), null, trimmed), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None
+    return np.array(out.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def to_datetime(values: pd.Series, column: str, file: str, rows: RowNumbers) -> pd.Series:
+def to_float(values, column: str, file: str, rows: RowNumbers) -> np.ndarray:
+    """`parse_floats`, or a DataError naming the column (not numbers or text) or the first row whose
+    value is not a number."""
+    out = parse_floats(values)
+    if out is not None:
+        return out
+    kind = values.dtype if isinstance(values, pd.Series) else values.type
+    if isinstance(values, pd.Series):
+        ok = pd.api.types.is_string_dtype(kind) or pd.api.types.is_object_dtype(kind)
+    else:
+        ok = _is_text(kind)
+    if not ok:
+        raise DataError(f"expected numbers, found {kind}", file=file, column=column)
+    arr = _arrow(values)
+    lo, hi = 0, len(arr)  # the parser fails on a value, not on a neighbourhood: bisect for the first
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if parse_floats(arr.slice(lo, mid - lo)) is None:
+            hi = mid
+        else:
+            lo = mid
+    raise DataError(f"not a number: {arr[lo].as_py()!r}", file=file, row=rows(lo), column=column)
+
+
+def to_datetime(values, column: str, file: str, rows: RowNumbers) -> np.ndarray:
     """Naive UTC datetime64[ns] from dates or date-time text ('-' or '/' separated, ISO order).
 
     Empty text -> NaT; text that does not parse raises DataError naming the first offending row.
-    Time-zone-aware values are converted to UTC and made naive.
+    Time-zone-aware values are converted to UTC and made naive. A pandas Series or a pyarrow column.
     """
+    import pyarrow as pa
+
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        fast = arrow_datetime(values)
+        if fast is not None:
+            return fast
+        values = values.to_pandas(date_as_object=False)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         out = values
     else:
         text = values.astype("str").str.strip()
-        missing = is_missing_text(text)
+        missing = missing_text(text)
         try:
             out = pd.to_datetime(text.str.replace("/", "-", regex=False), format="ISO8601",
                                  errors="coerce", utc=True)
         except (ValueError, TypeError) as exc:
             raise DataError(f"cannot parse dates: {exc}", file=file, column=column) from None
-        bad = out.isna() & ~missing
+        bad = out.isna().to_numpy() & ~missing
         if bad.any():
-            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            pos = int(np.flatnonzero(bad)[0])
             raise DataError(f"cannot parse date {values.iloc[pos]!r} (expected YYYY-MM-DD[ HH:MM:SS])",
                             file=file, row=rows(pos), column=column)
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out.astype("datetime64[ns]")
+    return np.array(out.astype("datetime64[ns]").to_numpy(), copy=True)
 
 
 def first_row(mask: pd.Series | np.ndarray) -> int:
@@ -280,10 +352,10 @@ def first_row(mask: pd.Series | np.ndarray) -> int:
     return int(np.flatnonzero(np.asarray(mask))[0])
 
 
-# ---------------------------------------------------------------- fast paths on pyarrow arrays
+# ---------------------------------------------------------------- the strict date parser
 #
-# Each returns None when a value is anything but plainly valid; the caller then takes the careful
-# pandas path above, which gives the same result or the exact DataError. They never raise DataError.
+# Returns None when a value is anything but plainly valid; `to_datetime` then gives the same result
+# or the exact DataError. It never raises DataError.
 
 _ASCII_SPACE = " \t\n\r\x0b\x0c"  # stripped by every path: what is left must then parse strictly
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
@@ -299,26 +371,6 @@ def single_array(values):
     return values
 
 
-def arrow_float(values) -> np.ndarray | None:
-    """`_fast_float` on a pyarrow string array: trimmed, '' -> NaN, cast to float64; None on failure."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        return None
-    try:  # plain numbers parse as they are (the cast rejects surrounding spaces and empty text)
-        return np.asarray(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
-    try:
-        trimmed = pc.utf8_trim_whitespace(values)
-        trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, values.type), trimmed)
-        out = pc.cast(trimmed, pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return None
-    return np.asarray(out.to_numpy(zero_copy_only=False), dtype=np.float64)
-
-
 def _string_buffers(arr) -> tuple[np.ndarray, np.ndarray]:
     """(offsets, data bytes) of a pyarrow string Array without nulls."""
     import pyarrow as pa
@@ -330,22 +382,6 @@ def _string_buffers(arr) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.frombuffer(bufs[1], dtype=dtype)[arr.offset:arr.offset + len(arr) + 1].astype(np.int64)
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
     return offsets, data
-
-
-def char_matrix(arr, starts: np.ndarray, width: int) -> np.ndarray:
-    """The first `width` bytes of the strings starting at byte `starts` (all at least that long)."""
-    _, data = _string_buffers(arr)
-    return data[starts[:, None] + np.arange(width)]
-
-
-def missing_text_mask(values) -> np.ndarray | None:
-    """Where plain ASCII text means 'no value' (see `is_missing_text`); for the fast paths."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    lowered = pc.ascii_lower(pc.utf8_trim(values, characters=_ASCII_SPACE))
-    return np.asarray(pc.is_in(lowered, value_set=pa.array(sorted(_MISSING_TEXT))).to_numpy(
-        zero_copy_only=False), dtype=bool)
 
 
 def arrow_datetime(values) -> np.ndarray | None:
@@ -374,7 +410,7 @@ def arrow_datetime(values) -> np.ndarray | None:
         has_time = full if chars.shape[1] == 19 else None
     else:
         other = ~(full | date_only)
-        if other.any() and not missing_text_mask(trimmed)[other].all():
+        if other.any() and not missing_text(trimmed)[other].all():
             return None
         valid = ~other
         width = 19 if full.any() else 10
