@@ -5,6 +5,7 @@
   geih predict --bundle DIR [INPUT]       predict with a model bundle (JSON in, JSON out)
   geih models list --task T               registered versions and aliases
   geih models best --task T --metric M    best evaluate run by a metric; --promote sets champion
+  geih monitor summary|drift|report|check|log-truth|prune --task T   production monitoring
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     best.add_argument("--metric", default="roc_auc")
     best.add_argument("--lower-is-better", action="store_true")
     best.add_argument("--promote", action="store_true", help="register it if needed and set alias champion")
+
+    from geih.monitoring import commands as monitor_commands
+
+    monitor_commands.add_parser(sub)
     return ap
 
 
@@ -62,6 +67,10 @@ def main(argv: list[str] | None = None) -> None:
         print(format_summaries(validate_path(args.path)))
     elif args.command == "predict":
         _predict(args.bundle, args.input)
+    elif args.command == "monitor":
+        from geih.monitoring import commands as monitor_commands
+
+        monitor_commands.dispatch(args)
     elif args.command == "models":
         from geih.lifecycle import selection as model_ops
 
