@@ -50,6 +50,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -179,8 +180,11 @@ def database_url(value: str | None = None, root: Path | None = None) -> str:
 
 def _json_row(values: dict[str, Any]) -> str:
     """A row's features as compact JSON, NaN/inf written as null."""
-    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
-    return json.dumps(clean, separators=(",", ":"))
+    try:
+        return json.dumps(values, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a NaN or infinity: the slower cleaning pass
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
+        return json.dumps(clean, separators=(",", ":"))
 
 
 def event_rows(event: PredictionEvent) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -267,14 +271,27 @@ class MonitorStore:
             yield conn
 
     def _create_schema(self) -> None:
+        """Create the tables when missing (under the write lock), check the schema version. Opening an
+        existing store only reads, so it never waits for a writer."""
+        with self.read() as conn:
+            if inspect(conn).has_table("schema_info"):
+                found = conn.execute(select(schema_info.c.value)
+                                     .where(schema_info.c.key == "schema_version")).scalar()
+                if found is not None:
+                    self._check_version(found)
+                    return
         with self.write() as conn:
             metadata.create_all(conn)
             found = conn.execute(select(schema_info.c.value).where(schema_info.c.key == "schema_version")).scalar()
             if found is None:
                 conn.execute(insert(schema_info).values(key="schema_version", value=str(SCHEMA_VERSION)))
-            elif int(found) != SCHEMA_VERSION:
-                raise GeihError(f"monitoring store {self._where()} has schema version {found}; this code reads "
-                                f"version {SCHEMA_VERSION} (upgrade geih, or point {ENV_VAR} at a new store)")
+            else:
+                self._check_version(found)
+
+    def _check_version(self, found: str) -> None:
+        if int(found) != SCHEMA_VERSION:
+            raise GeihError(f"monitoring store {self._where()} has schema version {found}; this code reads "
+                            f"version {SCHEMA_VERSION} (upgrade geih, or point {ENV_VAR} at a new store)")
 
     def close(self) -> None:
         self.engine.dispose()
