@@ -161,7 +161,7 @@ def _reference(task: str, path: Path | None) -> tuple[Any, Any, str]:
 
 def _drift_result(args: argparse.Namespace, config: Any, store: Any, since: float, until: float | None) -> DriftResult:
     """Drift of the current inputs (logged rows in the window, or --current) against the reference."""
-    from geih.errors import GeihError
+    from geih.errors import DataError, GeihError
     from geih.monitoring import drift as d
 
     schema, train, ref_note = _reference(args.task, args.reference)
@@ -171,6 +171,9 @@ def _drift_result(args: argparse.Namespace, config: Any, store: Any, since: floa
     model = None
     if args.current:
         current = _read_table(args.current)
+        absent = [f for f in features if f not in current.columns]
+        if absent:
+            raise DataError(f"feature columns missing: {absent}", file=str(args.current), column=absent[0])
         months = d.calendar_months(current[schema.time_column]) if schema.time_column in current.columns else None
         source = f"{len(current):,} rows of {args.current}"
     else:

@@ -220,6 +220,14 @@ class MonitoringRuntime:
     def hooks(self) -> tuple[Callable[[], None], Callable[[], None]]:
         return self.start, self.stop
 
+    def submit(self, event: PredictionEvent) -> None:
+        """The runtime is a PredictionSink too: events go to the writer."""
+        self.sink.submit(event)
+
+    def close(self) -> None:
+        """As a sink: `stop()` (flush, last sample, close the store)."""
+        self.stop()
+
 
 def monitoring_for_service(db_url: str | None = None, *, queue_size: int = 10_000, batch_size: int = 500,
                            sample_interval_s: float = 15.0) -> MonitoringRuntime:
@@ -229,3 +237,12 @@ def monitoring_for_service(db_url: str | None = None, *, queue_size: int = 10_00
     store = MonitorStore(db_url)
     writer = BackgroundWriter(store, queue_size=queue_size, batch_size=batch_size)
     return MonitoringRuntime(store=store, sink=writer, sampler=ResourceSampler(store, writer, sample_interval_s))
+
+
+def service_sink() -> MonitoringRuntime:
+    """The factory for `geih serve --sink geih.monitoring.writer:service_sink` (called once per worker): the
+    store at GEIH_MONITOR_DB (or the repo default), with the resource sampler already started; the service's
+    `sink.close()` at shutdown flushes the writer and stops the sampler."""
+    runtime = monitoring_for_service()
+    runtime.start()
+    return runtime

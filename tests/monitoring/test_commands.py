@@ -134,6 +134,9 @@ def test_drift_of_a_file_and_against_schema_statistics(setup, capsys):
     out = capsys.readouterr().out
     assert "drift_detected: True" in out and "temp" in out.split("drift_detected")[1]
     assert "not seasonally matched" in out
+    current.drop(columns="rain").to_csv(setup["tmp"] / "partial.csv", index=False)
+    assert geih(setup, "drift", "--task", "fire_risk", "--reference", str(setup["features"]),
+                "--current", str(setup["tmp"] / "partial.csv")) == 2
 
 
 def test_check_exit_codes(setup, capsys):

@@ -10,7 +10,7 @@ import pytest
 
 from geih.monitoring.store import MonitorStore
 from geih.monitoring.summary import writer_counters
-from geih.monitoring.writer import BackgroundWriter, ResourceSampler, monitoring_for_service
+from geih.monitoring.writer import BackgroundWriter, ResourceSampler, monitoring_for_service, service_sink
 from tests.monitoring.helpers import event
 
 
@@ -128,3 +128,15 @@ def test_writer_accepts_empty_and_single_row_events(tmp_path, n_rows):
     writer.submit(event("e", n=n_rows) if n_rows else event("e", features=[], error="bad input"))
     writer.close()
     assert store.count("requests") == 1 and store.count("predictions") == n_rows
+
+
+def test_service_sink_factory_reads_the_env_and_is_a_sink(tmp_path, monkeypatch):
+    """`geih serve --sink geih.monitoring.writer:service_sink`: a started runtime that is itself the sink."""
+    monkeypatch.setenv("GEIH_MONITOR_DB", str(tmp_path / "env.db"))
+    sink = service_sink()
+    assert sink.sampler._thread is not None  # sampling from the start
+    for i in range(5):
+        sink.submit(event(f"r{i}", n=2))
+    sink.close()
+    check = MonitorStore(str(tmp_path / "env.db"))
+    assert check.count("predictions") == 10 and len(check.resources_frame()) == 1
