@@ -7,6 +7,7 @@
   geih models list --task T               registered versions and aliases
   geih models hyperparameters             every family's hyperparameters: valid values, defaults
   geih models best --task T --metric M    best evaluate run of one task definition; --promote sets champion
+  geih monitor summary|drift|report|check|log-truth|prune --task T   production monitoring
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     best.add_argument("--definition", help="task definition fingerprint to rank within (see `geih models list`; "
                                            "default: the champion's, else the newest evaluate run's)")
     best.add_argument("--promote", action="store_true", help="register it if needed and set alias champion")
+
+    from geih.monitoring import commands as monitor_commands
+
+    monitor_commands.add_parser(sub)
     return ap
 
 
@@ -72,6 +77,10 @@ def main(argv: list[str] | None = None) -> None:
         print(format_summaries(validate_path(args.path)))
     elif args.command == "predict":
         _predict(args.bundle, args.input)
+    elif args.command == "monitor":
+        from geih.monitoring import commands as monitor_commands
+
+        monitor_commands.dispatch(args)
     elif args.command == "models":
         if args.action == "hyperparameters":
             from geih.modelling.families import describe_hyperparameters

@@ -4,8 +4,8 @@ writer implements it; `NullSink` drops events for a service run without monitori
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,11 @@ class PredictionEvent:
     features: list[dict[str, float | None]]  # one mapping per row, in the model's feature order
     probabilities: list[float]
     predictions: list[int]
+    # Optional keys of each row that are not model features, one mapping per row (or empty): "cell_id" and
+    # "period" (the month 'YYYY-MM' or year 'YYYY' predicted) link a logged prediction to the ground truth
+    # observed later (`geih monitor log-truth`); any other keys are kept with the row.
+    ids: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None  # set when the request failed (no rows scored): counted in the error rate
 
 
 class PredictionSink(Protocol):

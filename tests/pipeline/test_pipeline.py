@@ -16,7 +16,7 @@ from geih.tasks import get_task, task_names
 from tests.pipeline.conftest import run
 
 TASKS = task_names()
-STAGES = ("prepare", "featurize", "train", "evaluate", "register", "package")
+STAGES = ("prepare", "featurize", "train", "evaluate", "register", "package", "monitor")
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -34,6 +34,19 @@ def test_outputs_and_metrics(tiny_repo: Path, task: str):
     assert roc["fpr"].is_monotonic_increasing and roc["tpr"].iloc[-1] == 1.0
     conf = pd.read_csv(tiny_repo / "plots" / task / "confusion.csv")
     assert len(conf) == m["n_test"]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_drift_metrics_and_plot_data(tiny_repo: Path, task: str):
+    drift = json.loads((tiny_repo / "metrics" / task / "drift.json").read_text())
+    schema = json.loads((tiny_repo / "data" / "features" / task / "schema.json").read_text())
+    assert isinstance(drift["drift_detected"], bool)
+    assert set(drift["features"]) == {f["name"] for f in schema["features"]}
+    assert drift["compared"]["current_rows"] == schema["rows"]["test"]
+    assert drift["compared"]["seasonal_match"] is (task == "fire_risk")  # monthly data only
+    plot = pd.read_csv(tiny_repo / "plots" / "monitor" / task / "drift.csv")
+    assert set(plot["feature"]) == set(drift["features"]) and (plot["psi"] >= 0).all()
+    assert plot["drifted"].sum() == drift["n_drifted"]
 
 
 def test_world_plots_exist(tiny_repo: Path):
