@@ -21,7 +21,7 @@ from geih.stage import run_main
 from tests.monitoring.helpers import event
 
 MONITOR = {"drift": {"fdr": 0.05, "min_psi": 0.2, "min_ks": 0.1, "max_drifted_features": 0},
-           "seed": 0, "retention_days": 90, "window_days": 30, "performance_window": "period",
+           "seed": 0, "reference_years": 1, "retention_days": 90, "window_days": 30, "performance_window": "period",
            "check": {"min_drift_rows": 100, "min_labelled_rows": 50, "min_roc_auc": 0.7, "max_brier": 0.25,
                      "max_error_rate": 0.05, "max_latency_p95_ms": 100, "max_dropped_share": 0.01}}
 
