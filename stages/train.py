@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> None:
         importance = feature_importance(model, schema["features"])
         if importance:
             mlflow.log_dict(importance, "feature_importance.json")
+        # The feature schema next to the model: `geih bundle` builds a bundle of a registered version from it
+        # (geih.lifecycle.bundle.SCHEMA_ARTIFACT).
+        mlflow.log_artifact(str(args.features / "schema.json"), artifact_path="features")
         info = training.log_sklearn_model(model, X, model_name)
         mlflow.set_tags({"geih.model_sha256": tracking.file_sha256(args.model),
                          "geih.model_id": info.model_id, "geih.model_type": model_name})
