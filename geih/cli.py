@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--max-body-bytes", type=int, default=8 * 1024 * 1024, help="larger requests get 413")
-    serve.add_argument("--max-instances", type=int, default=10_000, help="most instances in one request")
+    serve.add_argument("--max-body-bytes", type=int, help="larger requests get 413 (default 8 MiB)")
+    serve.add_argument("--max-instances", type=int, help="most instances in one request (default 1000)")
     serve.add_argument("--sink", help="MODULE:FACTORY returning the PredictionSink for monitoring")
     serve.add_argument("--access-log", action="store_true", help="log every request (off: faster)")
 
@@ -91,8 +91,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         from geih.serving.server import serve
 
+        limits = {k: v for k, v in (("max_body_bytes", args.max_body_bytes), ("max_instances", args.max_instances))
+                  if v is not None}
         serve(args.bundle, host=args.host, port=args.port, workers=args.workers, sink=args.sink,
-              max_body_bytes=args.max_body_bytes, max_instances=args.max_instances, access_log=args.access_log)
+              access_log=args.access_log, **limits)
     elif args.command == "models":
         from geih.lifecycle import selection as model_ops
 

@@ -26,7 +26,7 @@ from geih.modelling.feature_schema import FeatureSchema
 
 log = logging.getLogger(__name__)
 
-SPEC = re.compile(r"^(?:models:/)?(?P<name>[^@/]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))?$")
+SPEC = re.compile(r"^(?:models:/)?(?P<name>[\w.-]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))?$")
 NOT_HYPERPARAMETERS = {"seed", "n_jobs"}
 
 

@@ -134,8 +134,11 @@ def create_app(bundles: Sequence[Path | ServedModel], *, sink: PredictionSink | 
     for model in served:
         add_model_routes(app, model, metrics, sink, guard, errors, auth_only)
 
+    json_401 = {"401": {"description": errors[401]["description"], "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/ErrorDetail"}}}}} if token else {}
+
     @app.get("/metrics", response_class=PlainTextResponse, tags=["service"], dependencies=guard,
-             responses=auth_only, summary="Prometheus metrics (text exposition format)")
+             openapi_extra={"responses": json_401}, summary="Prometheus metrics (text exposition format)")
     async def prometheus_metrics() -> Response:
         from prometheus_client import CONTENT_TYPE_LATEST
 

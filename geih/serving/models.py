@@ -17,7 +17,7 @@ from geih.lifecycle.bundle import load_predictor
 
 # model_info.json keys that describe files and tracking-store ids rather than the model.
 INTERNAL_KEYS = ("model_file", "feature_schema_file", "run_id", "model_id")
-DEFAULT_MAX_INSTANCES = 10_000
+DEFAULT_MAX_INSTANCES = 1000  # per request; larger batches: predict.py --input/--output
 
 
 @dataclass(frozen=True)

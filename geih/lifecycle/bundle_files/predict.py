@@ -157,7 +157,7 @@ def check_matrix(matrix: Any, specs: list[dict[str, Any]], first_row: int = 0, u
         for bad, message in checks:
             if bad.any():
                 row = int(np.argmax(bad))
-                text = message if message.startswith("is ") else f"is {column[row]!r}, {message}"
+                text = message if message.startswith("is ") else f"is {float(column[row])!r}, {message}"
                 problems.append((row, j, f"feature {spec['name']!r} {text}", int(bad.sum())))
     if problems:
         row, _, message, count = min(problems)
