@@ -30,8 +30,8 @@ def tables(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame.iloc[: n * 2 // 3].reset_index(drop=True), frame.iloc[n * 2 // 3:].reset_index(drop=True)
 
 
-def tiny_schema(train: pd.DataFrame, test: pd.DataFrame) -> FeatureSchema:
-    return build_schema("fire_risk", train, test, FEATURES, RANGES, label="label", time_column="month",
+def tiny_schema(train: pd.DataFrame, test: pd.DataFrame, task: str = "fire_risk") -> FeatureSchema:
+    return build_schema(task, train, test, FEATURES, RANGES, label="label", time_column="month",
                         id_columns=["cell_id", "month"], grid_resolution_deg=0.5, baseline_column="c",
                         baseline_name="c", prepare={}, split={"split": "temporal"})
 
@@ -41,14 +41,15 @@ def fitted_model(train: pd.DataFrame) -> Any:
     return build_model("logistic_regression", {"C": 1.0}, 0, 1).fit(train[FEATURES], train["label"])
 
 
-def make_bundle(folder: Path, model: Any = None, threshold: float = 0.5) -> Path:
-    """Write a bundle of `model` (default: the fitted logistic regression) into `folder`."""
+def make_bundle(folder: Path, model: Any = None, threshold: float = 0.5, task: str = "fire_risk") -> Path:
+    """Write a bundle of `model` (default: the fitted logistic regression) for `task` into `folder`."""
     train, test = tables()
     model = fitted_model(train) if model is None else model
     model_path = folder.parent / f"{folder.name}.model.joblib"
     joblib.dump(model, model_path)
-    source = BundleSource(task="fire_risk", model_path=model_path, schema=tiny_schema(train, test),
-                          registry=REGISTRY, metrics={"roc_auc": 0.9, "threshold": threshold},
+    registry = dict(REGISTRY, name=f"geih-{task.replace('_', '-')}")
+    source = BundleSource(task=task, model_path=model_path, schema=tiny_schema(train, test, task),
+                          registry=registry, metrics={"roc_auc": 0.9, "threshold": threshold},
                           train_params={"model": "logistic_regression", "C": 1.0}, threshold=threshold,
                           requirements=bundle_requirements("logistic_regression"), origin="pipeline")
     write_bundle(folder, source, "2026-01-01T00:00:00Z")
