@@ -136,6 +136,8 @@ def test_json_file_argument_and_null_for_a_nullable_feature(predictor, bundle: P
     ({"a": math.nan}, "record 1: feature 'a' is missing"),
     ({"a": 1.5}, "record 1: feature 'a' is 1.5, above the valid maximum 1.0"),
     ({"c": -0.001}, "record 1: feature 'c' is -0.001, below the valid minimum 0.0"),
+    ({"c": -math.inf}, "record 1: feature 'c' is infinite"),
+    ({"b": 10 ** 400}, "record 1: feature 'b' is too large for a 64-bit float"),
 ])
 def test_bad_json_record_names_record_and_feature(predictor, bundle: Path, change: dict, message: str):
     recs = records(rows(3))

@@ -132,8 +132,12 @@ def records_matrix(records: list[dict[str, Any]], features: list[str]) -> Any:
                 raise BundleInputError(f"record {i}: feature {f!r} must be a number or null, got {value!r}")
     try:
         return np.array(rows, dtype=np.float64).reshape(len(rows), len(features))
-    except OverflowError as exc:
-        raise BundleInputError(f"a value does not fit a 64-bit float ({exc})") from exc
+    except OverflowError:  # an integer beyond float64's range: find it
+        for i, row in enumerate(rows):
+            for f, value in zip(features, row):
+                if type(value) is int and abs(value) > sys.float_info.max:
+                    raise BundleInputError(f"record {i}: feature {f!r} is too large for a 64-bit float") from None
+        raise
 
 
 def check_matrix(matrix: Any, specs: list[dict[str, Any]], first_row: int = 0, unit: str = "record",
@@ -154,13 +158,13 @@ def check_matrix(matrix: Any, specs: list[dict[str, Any]], first_row: int = 0, u
             checks.append((column < spec["minimum"], f"below the valid minimum {spec['minimum']}"))
         if spec.get("maximum") is not None:
             checks.append((column > spec["maximum"], f"above the valid maximum {spec['maximum']}"))
-        for bad, message in checks:
+        for k, (bad, message) in enumerate(checks):
             if bad.any():
                 row = int(np.argmax(bad))
                 text = message if message.startswith("is ") else f"is {float(column[row])!r}, {message}"
-                problems.append((row, j, f"feature {spec['name']!r} {text}", int(bad.sum())))
+                problems.append((row, j, k, f"feature {spec['name']!r} {text}", int(bad.sum())))
     if problems:
-        row, _, message, count = min(problems)
+        row, _, _, message, count = min(problems)
         place = f"{unit} {first_row + row}" + (f" ({where(first_row + row)})" if where else "")
         others = f" ({count - 1} more {unit}s with this problem)" if count > 1 else ""
         raise BundleInputError(f"{place}: {message}{others}")
