@@ -203,7 +203,8 @@ def add_model_routes(app: FastAPI, served: ServedModel, metrics: ServiceMetrics,
             probabilities, predictions, level_index = served.scorer(matrix)
         p, c, k = probabilities.tolist(), predictions.tolist(), level_index.tolist()
         content = json.dumps({"model": model_ref, "predictions": [
-            {"prediction": c[i], "probability": p[i], "risk_level": levels[k[i]]} for i in range(len(rows))]})
+            {"prediction": c[i], "probability": p[i], "risk_level": levels[k[i]]} for i in range(len(rows))]},
+            ensure_ascii=False).encode()
         state = request.scope.get("state", {})
         arrived = state.get(ARRIVED)
         latency_ms = (time.perf_counter() - arrived) * 1000 if arrived is not None else 0.0
