@@ -50,7 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/mlflow_overhead.py --repeats 5
 
 bench-serving: $(STAMP)
-	$(BIN)/python benchmarks/bundle_batch.py --rows 100000 --repeats 3
+	$(BIN)/python benchmarks/bundle_batch.py --rows 100000 --repeats 5
 	$(BIN)/python benchmarks/serve_latency.py --requests 300
 	$(BIN)/python benchmarks/serve_load.py --duration 30 --clients 4
 
