@@ -43,6 +43,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 
+from geih import __version__
 from geih.errors import GeihError
 from geih.serving.events import NullSink, PredictionEvent, PredictionSink
 from geih.serving.metrics import ARRIVED, ARRIVED_WALL, BodyLimitMiddleware, MetricsMiddleware, ServiceMetrics
@@ -104,8 +105,6 @@ def create_app(bundles: Sequence[Path | ServedModel], *, sink: PredictionSink | 
                 await run_hooks(on_stop)
             finally:
                 sink.close()
-
-    from geih import __version__
 
     app = FastAPI(title="GEIH prediction service", version=__version__, lifespan=lifespan,
                   openapi_url=None, docs_url=None, redoc_url=None,
