@@ -9,7 +9,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export PYTHONHASHSEED := 0
 
-.PHONY: repro test test-fast test-data test-pipeline lint venv tracking-init mlflow-ui mlflow-serve bench clean-venv
+.PHONY: repro test test-fast test-data test-pipeline lint venv tracking-init mlflow-ui mlflow-serve bench bench-serving serve clean-venv
 TASK ?= fire_risk
 PORT ?= 5001
 
@@ -55,6 +55,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/prepare_vs_read.py --repeats 5
 	$(BIN)/python benchmarks/prepare_vs_read.py --repeats 3 --task deforestation
 	$(BIN)/python benchmarks/mlflow_overhead.py --repeats 5
+
+bench-serving: $(STAMP)
+	$(BIN)/python benchmarks/bundle_batch.py --rows 100000 --repeats 5
+	$(BIN)/python benchmarks/serve_latency.py --requests 300
+	$(BIN)/python benchmarks/serve_load.py --duration 30 --clients 4
+
+serve: $(STAMP)
+	$(BIN)/geih serve --bundle models/fire_risk/bundle --bundle models/deforestation/bundle --host 127.0.0.1 --port 8000
 
 clean-venv:
 	rm -rf $(VENV)

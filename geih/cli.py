@@ -4,6 +4,9 @@
   geih tracking uri                       print the store's URI (for MLFLOW_TRACKING_URI=$(geih tracking uri) mlflow …)
   geih data validate PATH                 parse raw files, print a summary per file
   geih predict --bundle DIR [INPUT]       predict with a model bundle (JSON in, JSON out)
+  geih predict --bundle DIR --input F --output F   batch: Parquet/CSV in, Parquet/CSV out
+  geih bundle --model NAME@ALIAS --out DIR     a bundle of a registered version (or --model NAME --version N)
+  geih serve --bundle DIR [--bundle DIR]  the prediction API (FastAPI + uvicorn)
   geih models list --task T               registered versions and aliases
   geih models hyperparameters             every family's hyperparameters: valid values, defaults
   geih models best --task T --metric M    best evaluate run of one task definition; --promote sets champion
@@ -40,6 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
     predict = sub.add_parser("predict", help="predict with a model bundle")
     predict.add_argument("--bundle", type=Path, required=True)
     predict.add_argument("input", nargs="?", default="-", help="JSON file (default: stdin)")
+    predict.add_argument("--input", dest="batch_input", type=Path, help="batch mode: .parquet or .csv rows")
+    predict.add_argument("--output", dest="batch_output", type=Path, help="batch mode: .parquet or .csv to write")
+
+    bundle = sub.add_parser("bundle", help="build a model bundle from a registered model version")
+    bundle.add_argument("--model", required=True, help="NAME@ALIAS (geih-fire-risk@champion) or NAME with --version")
+    bundle.add_argument("--version", help="the registered version number")
+    bundle.add_argument("--out", type=Path, required=True, help="bundle folder to write")
+
+    serve = sub.add_parser("serve", help="serve model bundles over HTTP (FastAPI + uvicorn)")
+    serve.add_argument("--bundle", type=Path, action="append", required=True, help="a bundle folder (repeatable)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--max-body-bytes", type=int, help="larger requests get 413 (default 8 MiB)")
+    serve.add_argument("--max-instances", type=int, help="most instances in one request (default 1000)")
+    serve.add_argument("--sink", help="MODULE:FACTORY returning the PredictionSink for monitoring")
+    serve.add_argument("--access-log", action="store_true", help="log every request (off: faster)")
 
     models = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True)
     mlist = models.add_parser("list", help="registered versions and aliases")
@@ -76,11 +96,24 @@ def main(argv: list[str] | None = None) -> None:
             raise GeihError(f"{args.path}: no such file or directory")
         print(format_summaries(validate_path(args.path)))
     elif args.command == "predict":
-        _predict(args.bundle, args.input)
+        _predict(args.bundle, args.input, args.batch_input, args.batch_output)
     elif args.command == "monitor":
         from geih.monitoring import commands as monitor_commands
 
         monitor_commands.dispatch(args)
+    elif args.command == "bundle":
+        from geih.lifecycle.registry_bundle import bundle_from_registry
+
+        info = bundle_from_registry(args.model, args.version, args.out)
+        print(f"bundle {args.out}: {info['name']} version {info['version']} ({info['task']}, "
+              f"{len(info['features'])} features, model sha256 {info['model_sha256'][:12]}…)")
+    elif args.command == "serve":
+        from geih.serving.server import serve
+
+        limits = {k: v for k, v in (("max_body_bytes", args.max_body_bytes), ("max_instances", args.max_instances))
+                  if v is not None}
+        serve(args.bundle, host=args.host, port=args.port, workers=args.workers, sink=args.sink,
+              access_log=args.access_log, **limits)
     elif args.command == "models":
         if args.action == "hyperparameters":
             from geih.modelling.families import describe_hyperparameters
@@ -99,22 +132,22 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"promoted {best_run['run_id']} → {version['name']} version {version['version']} @champion")
 
 
-def _predict(bundle: Path, source: str) -> None:
+def _predict(bundle: Path, source: str, batch_input: Path | None, batch_output: Path | None) -> None:
+    """Run the bundle's own predict.py logic (JSON or batch mode); its errors become GeihErrors."""
     from geih.lifecycle.bundle import load_predictor
 
     module = load_predictor(bundle)
+    argv = [source] if batch_input is None and batch_output is None else []
+    if batch_input is not None:
+        argv += ["--input", str(batch_input)]
+    if batch_output is not None:
+        argv += ["--output", str(batch_output)]
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        records = module.records_from_json(json.loads(text))
-        model, info = module.load_bundle(bundle)
-        result = module.predict(records, model, info)
-    except FileNotFoundError as exc:
-        raise GeihError(f"input file not found: {exc.filename}") from exc
-    except json.JSONDecodeError as exc:
-        raise GeihError(f"input is not valid JSON: {exc}") from exc
-    except module.BundleInputError as exc:
+        out = module.run(argv, Path(bundle))
+    except module.BundleError as exc:
         raise GeihError(str(exc)) from exc
-    print(json.dumps(result, ensure_ascii=False))
+    if out is not None:
+        print(out)
 
 
 def entry() -> int:

@@ -1,4 +1,5 @@
-"""Stage package@<task>: a deployable bundle folder (model, model_info.json, predict.py)."""
+"""Stage package@<task>: a deployable bundle folder (model, model_info.json, feature_schema.json, predict.py,
+requirements.txt)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from pathlib import Path
 
 from geih import io
 from geih.lifecycle import tracking
-from geih.lifecycle.bundle import build_bundle, model_info
+from geih.lifecycle.bundle import BundleSource, bundle_requirements, write_bundle
 from geih.modelling.families import resolve_train_params
 from geih.modelling.feature_schema import FeatureSchema
-from geih.modelling.training import pip_requirements
 from geih.params import group, load_params
 from geih.stage import run_main
 from geih.tasks import task_names
@@ -35,12 +35,13 @@ def main(argv: list[str] | None = None) -> None:
     model_name, hp = resolve_train_params(group(params, "train"), args.task, list(task_names()))
     threshold = float(group(params, "evaluate")["threshold"])
     registry = io.read_json(args.registry)
-    metrics = io.read_json(args.metrics)
-    schema = FeatureSchema.load(args.features, args.task)
+    source = BundleSource(
+        task=args.task, model_path=args.model, schema=FeatureSchema.load(args.features, args.task), registry=registry,
+        metrics=io.read_json(args.metrics), train_params={"model": model_name, **hp}, threshold=threshold,
+        requirements=bundle_requirements(model_name), origin="pipeline")
     created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    info = model_info(args.task, registry, {"model": model_name, **hp}, metrics, schema.feature_names, threshold, created)
     with tracking.stage_run("package", args.task, None, data_deps=[args.model, args.registry]):
-        build_bundle(args.out, args.model, info, pip_requirements(model_name))
+        info = write_bundle(args.out, source, created)
         tracking.log_dict(info, "model_info.json")
     log.info("package@%s: bundle %s (model %s v%s)", args.task, args.out, registry["name"], registry["version"])
 

@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
         importance = feature_importance(model, schema.feature_names)
         if importance:
             tracking.log_dict(importance, "feature_importance.json")
+        # The feature schema next to the model: `geih bundle` builds a bundle of a registered version from it.
+        tracking.log_artifact(args.features / "schema.json", "features")
         info = log_trained_model(model, X, tracking.file_sha256(args.model))
         log.info("train@%s: logged model %s in run %s", args.task, info.model_id, run.info.run_id)
 

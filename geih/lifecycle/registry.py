@@ -247,6 +247,7 @@ def log_model_from_file(model_path: Path, features_dir: Path) -> ModelSource:
         raise GeihError(f"{train_path} missing: run the featurize stage first")
     X = schema.matrix(pd.read_parquet(train_path, columns=schema.feature_names).head(5))
     info = log_trained_model(model, X, tracking.file_sha256(model_path))
+    tracking.log_artifact(Path(features_dir) / "schema.json", "features")  # what `geih bundle` reads
     run_id = mlflow.active_run().info.run_id
     return ModelSource(f"models:/{info.model_id}", run_id, info.model_id)
 

@@ -312,6 +312,13 @@ def log_artifacts(folder: str | Path, artifact_path: str) -> None:
     mlflow.log_artifacts(str(folder), artifact_path=artifact_path)
 
 
+def log_artifact(path: str | Path, artifact_path: str) -> None:
+    """Log one file to the active run, under `artifact_path`."""
+    import mlflow
+
+    mlflow.log_artifact(str(path), artifact_path=artifact_path)
+
+
 def log_dict(data: dict[str, Any], name: str) -> None:
     """Log a JSON-serialisable mapping to the active run as the artifact file `name`."""
     import mlflow

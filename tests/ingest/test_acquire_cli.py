@@ -100,22 +100,18 @@ def test_train_with_unknown_model_names_the_key(tmp_path: Path):
 
 
 def test_geih_predict_reads_stdin_and_rejects_bad_records(tmp_path: Path):
-    from geih.lifecycle.bundle import build_bundle, model_info
-    from geih.modelling.families import build_model
-    from geih.modelling.training import save_model
+    import joblib
 
-    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
-    model = build_model("logistic_regression", {}, seed=0, n_jobs=1).fit(X, [0, 0, 1, 1])
-    save_model(model, tmp_path / "m.joblib")
-    info = model_info("fire_risk", {"name": "geih-fire-risk", "version": 1, "run_id": "r"}, {}, {}, ["a", "b"],
-                      0.5, "2026-01-01T00:00:00Z")
-    build_bundle(tmp_path / "bundle", tmp_path / "m.joblib", info, ["scikit-learn"])
-    ok = geih("predict", "--bundle", str(tmp_path / "bundle"), stdin=json.dumps({"instances": [{"a": 3, "b": None}]}))
+    from tests.serving.bundle_support import make_bundle
+
+    bundle = make_bundle(tmp_path / "bundle")
+    ok = geih("predict", "--bundle", str(bundle), stdin=json.dumps({"instances": [{"a": 0.7, "b": None, "c": 2}]}))
     assert ok.returncode == 0, ok.stderr
     out = json.loads(ok.stdout)
-    expected = float(model.predict_proba(pd.DataFrame({"a": [3.0], "b": [float("nan")]}))[0, 1])
-    assert abs(out[0]["probability"] - expected) < 1e-6
+    model = joblib.load(bundle / "model.joblib")
+    expected = float(model.predict_proba(pd.DataFrame({"a": [0.7], "b": [float("nan")], "c": [2.0]}))[0, 1])
+    assert abs(out[0]["probability"] - expected) < 1e-12
     assert out[0]["prediction"] == int(expected >= 0.5)
     assert out[0]["risk_level"] == ["baixo", "médio", "alto", "crítico"][sum(expected >= t for t in (0.25, 0.5, 0.75))]
-    bad = geih("predict", "--bundle", str(tmp_path / "bundle"), stdin='[{"a": "hot", "b": 1}]')
+    bad = geih("predict", "--bundle", str(bundle), stdin='[{"a": "hot", "b": 1, "c": 1}]')
     assert bad.returncode == 2 and "record 0: feature 'a' must be a number" in bad.stderr
