@@ -25,6 +25,8 @@ from geih.errors import GeihError
 from geih.stage import run_main
 
 log = logging.getLogger("geih.cli")
+# What `geih serve` hands every prediction to unless told otherwise: the monitoring store's background writer.
+MONITOR_SINK = "geih.monitoring.writer:service_sink"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--max-body-bytes", type=int, help="larger requests get 413 (default 8 MiB)")
     serve.add_argument("--max-instances", type=int, help="most instances in one request (default 1000)")
-    serve.add_argument("--sink", help="MODULE:FACTORY returning the PredictionSink for monitoring")
+    serve.add_argument("--sink", default=MONITOR_SINK,
+                       help="MODULE:FACTORY returning the PredictionSink for monitoring (default: the monitoring "
+                            "store at GEIH_MONITOR_DB, else <repo>/monitoring/monitor.db)")
+    serve.add_argument("--no-monitor", action="store_true", help="hand predictions to no sink (nothing logged)")
     serve.add_argument("--access-log", action="store_true", help="log every request (off: faster)")
 
     models = sub.add_parser("models", help="the model registry").add_subparsers(dest="action", required=True)
@@ -112,7 +117,8 @@ def main(argv: list[str] | None = None) -> None:
 
         limits = {k: v for k, v in (("max_body_bytes", args.max_body_bytes), ("max_instances", args.max_instances))
                   if v is not None}
-        serve(args.bundle, host=args.host, port=args.port, workers=args.workers, sink=args.sink,
+        serve(args.bundle, host=args.host, port=args.port, workers=args.workers,
+              sink=None if args.no_monitor else args.sink,
               access_log=args.access_log, **limits)
     elif args.command == "models":
         if args.action == "hyperparameters":

@@ -13,7 +13,10 @@ PSI = Σ (a − e)·ln(a / e) over bins, with reference fractions e and current 
 
 Decision rule (params `monitor.drift`, `DriftRule`): the p-values of all tested features are adjusted
 with Benjamini–Hochberg; a feature has drifted when its adjusted p-value ≤ `fdr` AND its shift is
-material: PSI ≥ `min_psi`, or (numeric) KS statistic D ≥ `min_ks`. The data set has drifted when more than
+material: PSI ≥ `min_psi`, or (numeric, continuous) KS statistic D ≥ `min_ks`. A numeric feature whose reference
+holds at most `LATTICE_MAX_DISTINCT` distinct values (counts, rates over a few years) is judged on PSI alone: on
+a lattice, D measures where the lattice points sit (a rate over 4 years vs over 5), not how the mass moved.
+The data set has drifted when more than
 `max_drifted_features` features drifted. When nothing has drifted at all, the chance that any feature is
 flagged is at most `fdr` (BH controls the family-wise error under the global null); the effect floor keeps
 large samples — where a negligible shift is already 'significant' — from flagging. The tests assume
@@ -64,6 +67,9 @@ class DriftRule:
                    max_drifted_features=int(number(p, "max_drifted_features", prefix, low=0, integer=True)))
 
 
+LATTICE_MAX_DISTINCT = 20  # numeric features with at most this many distinct reference values: PSI decides
+
+
 @dataclass(frozen=True)
 class Reference:
     """The reference distribution of one feature: its non-missing values (all training values, or the
@@ -110,6 +116,7 @@ class FeatureDrift:
     missing_rate_current: float
     mean_reference: float | None = None
     mean_current: float | None = None
+    discrete: bool = False  # numeric with few distinct reference values: PSI alone decides materiality
     p_adjusted: float = math.nan
     significant: bool = False
     material: bool = False
@@ -200,7 +207,8 @@ def numeric_drift(name: str, ref: Reference, current: Any) -> FeatureDrift:
         n_reference=ref.count, n_current=n, missing_rate_reference=ref.missing_rate,
         missing_rate_current=missing_rate,
         mean_reference=float(ref.values.mean()) if len(ref.values) else None,
-        mean_current=float(present.mean()) if len(present) else None)
+        mean_current=float(present.mean()) if len(present) else None,
+        discrete=bool(len(ref.values)) and len(np.unique(ref.values)) <= LATTICE_MAX_DISTINCT)
 
 
 def categorical_drift(name: str, ref: Reference, current: Any) -> FeatureDrift:
@@ -249,7 +257,8 @@ def decide(results: list[FeatureDrift], rule: DriftRule) -> DriftReport:
     decided = []
     for r, significant, p_adj in zip(results, rejected, adjusted):
         material = bool((np.isfinite(r.psi) and r.psi >= rule.min_psi)
-                        or (r.kind == "numeric" and np.isfinite(r.statistic) and r.statistic >= rule.min_ks))
+                        or (r.kind == "numeric" and not r.discrete and np.isfinite(r.statistic)
+                            and r.statistic >= rule.min_ks))
         decided.append(FeatureDrift(**{**asdict(r), "p_adjusted": float(p_adj), "significant": bool(significant),
                                        "material": material, "drifted": bool(significant) and material}))
     return DriftReport(rule=rule, features=decided)

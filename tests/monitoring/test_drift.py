@@ -213,3 +213,19 @@ def test_held_out_drift_against_recent_years_ignores_a_shift_years_back():
     recent, compared = d.held_out_drift(train, test, ["x"], "year", rule, reference_years=1)
     assert all_years.drift_detected and not recent.drift_detected
     assert compared["reference_span"] == "2021..2021" and compared["reference_rows"] == 400
+
+
+def test_a_rate_on_another_lattice_is_judged_on_psi_not_on_ks():
+    """A rate over 4 years (k/4) against the same propensity over 5 years (k/5): KS D is large because the
+    lattice moved, PSI is small because the mass did not; a real shift of the rate still drifts."""
+    rng = np.random.default_rng(7)
+    ref = rng.binomial(4, 0.3, 20000) / 4
+    same = rng.binomial(5, 0.3, 20000) / 5
+    shifted = rng.binomial(5, 0.7, 20000) / 5
+    rule = d.DriftRule(fdr=0.05, min_psi=0.2, min_ks=0.1, max_drifted_features=0)
+    lattice = d.numeric_drift("rate", d.Reference.from_values(ref), same)
+    assert lattice.discrete and lattice.statistic >= 0.1 and lattice.psi < 0.2
+    assert not d.decide([lattice], rule).drift_detected
+    assert d.decide([d.numeric_drift("rate", d.Reference.from_values(ref), shifted)], rule).drift_detected
+    continuous = d.numeric_drift("x", d.Reference.from_values(rng.normal(size=5000)), rng.normal(0.3, 1, 5000))
+    assert not continuous.discrete and d.decide([continuous], rule).drift_detected

@@ -30,6 +30,14 @@ def bundles(tmp_path_factory) -> list[Path]:
     return [make_bundle(root / "fire_risk"), make_bundle(root / "deforestation", task="deforestation")]
 
 
+@pytest.fixture(autouse=True)
+def monitor_db(tmp_path: Path, monkeypatch) -> Path:
+    """`geih serve` logs to the monitoring store by default: each test gets its own (never the repo's)."""
+    db = tmp_path / "monitor.db"
+    monkeypatch.setenv("GEIH_MONITOR_DB", str(db))
+    return db
+
+
 def env(**extra: str) -> dict[str, str]:
     out = {k: v for k, v in os.environ.items() if k not in ("GEIH_API_TOKEN", "PROMETHEUS_MULTIPROC_DIR")}
     out.update({"PYTHONPATH": str(REPO_ROOT), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{out['PATH']}"})
@@ -123,3 +131,32 @@ def test_schemathesis_finds_no_server_error_or_undocumented_status(bundles: list
     assert out.returncode == 0, out.stdout[-6000:]
     assert "No issues found" in out.stdout
     assert re.search(r"Tested: 7", out.stdout)
+
+
+def test_every_prediction_reaches_the_monitoring_store_under_concurrent_clients(bundles: list[Path], tmp_path: Path,
+                                                                                monitor_db: Path):
+    """The default sink: 4 client threads × 25 requests of 3 rows on 2 workers → exactly 300 rows logged, each
+    with its request id, once the service has shut down (the writer flushes at close)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from geih.monitoring.store import MonitorStore
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    body = {"instances": instances(3)}
+
+    def client_run(_: int) -> list[str]:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            answers = [client.post("/models/fire_risk/predict", json=body) for _ in range(25)]
+        assert all(a.status_code == 200 for a in answers)
+        return [a.headers["x-request-id"] for a in answers]
+
+    with loopback_server(serve_cmd(bundles, port, "--workers", "2"), f"{base}/health", tmp_path, env(),
+                         tmp_path / "serve.log", timeout=180):
+        with ThreadPoolExecutor(4) as pool:
+            request_ids = [rid for ids in pool.map(client_run, range(4)) for rid in ids]
+    store = MonitorStore(str(monitor_db))
+    assert store.count("predictions", "fire_risk") == 300
+    logged = store.predictions_frame("fire_risk")
+    assert sorted(set(logged["request_id"])) == sorted(request_ids)
+    assert logged.groupby("request_id").size().eq(3).all()
