@@ -133,16 +133,15 @@ def _per_cell(name: str, a: np.ndarray, n_cells: int) -> np.ndarray:
     return arr.reshape(n_cells, 1)
 
 
-def _dryness(window_rain: Callable[[int, int], np.ndarray]) -> np.ndarray:
-    """PSE = 105 · exp(Σ c_k · P_k), with P_k = window_rain(first_day, last_day) for each RAIN_WINDOWS k."""
-    expo = None
+def _dryness(window_rain: Callable[[int, int, np.ndarray], object], shape: tuple[int, ...]) -> np.ndarray:
+    """PSE = 105 · exp(Σ c_k · P_k), shaped `shape`; window_rain(first_day, last_day, out) writes the rain
+    P_k of window k of RAIN_WINDOWS into `out`."""
+    expo = np.zeros(shape)
+    rain = np.empty(shape)
     for c, (a, b) in zip(_COEF, RAIN_WINDOWS):  # 11 windows, each vectorised over all values
-        term = window_rain(a, b)
-        term *= c
-        if expo is None:
-            expo = term
-        else:
-            expo += term
+        window_rain(a, b, rain)
+        rain *= c
+        expo += rain
     np.exp(expo, out=expo)
     expo *= PSE_NO_RAIN
     return expo
@@ -178,11 +177,11 @@ def days_of_dryness(precip: np.ndarray) -> np.ndarray:
     # p[t-b+1 .. t-a+1] = csum[t-a+2] - csum[t-b+1]; as contiguous slices over t = 119..n_days-1.
     n_out = n_days - (HISTORY_DAYS - 1)
 
-    def window_rain(a: int, b: int) -> np.ndarray:
+    def window_rain(a: int, b: int, out: np.ndarray) -> None:
         hi, lo = HISTORY_DAYS + 1 - a, HISTORY_DAYS - b
-        return np.subtract(csum[:, hi:hi + n_out], csum[:, lo:lo + n_out])
+        np.subtract(csum[:, hi:hi + n_out], csum[:, lo:lo + n_out], out=out)
 
-    pse = _dryness(window_rain)
+    pse = _dryness(window_rain, (n_cells, n_out))
     if cnan is not None:
         pse[(cnan[:, HISTORY_DAYS:] - cnan[:, :n_out]) > 0] = np.nan
     out[:, HISTORY_DAYS - 1:] = pse
@@ -206,7 +205,10 @@ def days_of_dryness_at(precip: np.ndarray, cells: np.ndarray, days: np.ndarray) 
     full = t >= HISTORY_DAYS - 1  # earlier days lack a complete history
     c, t = c[full], t[full]
     csum, cnan = _rain_cumsums(p)
-    pse = _dryness(lambda a, b: csum[c, t - a + 2] - csum[c, t - b + 1])
+    def window_rain(a: int, b: int, out: np.ndarray) -> None:
+        np.subtract(csum[c, t - a + 2], csum[c, t - b + 1], out=out)
+
+    pse = _dryness(window_rain, c.shape)
     if cnan is not None:
         pse[(cnan[c, t + 1] - cnan[c, t + 1 - HISTORY_DAYS]) > 0] = np.nan
     out[full] = pse

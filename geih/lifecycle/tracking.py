@@ -3,7 +3,11 @@
 The tracking URI is `MLFLOW_TRACKING_URI` when set, else `sqlite:///<repo root>/mlflow/mlflow.db`
 with artifacts under `<repo root>/mlflow/artifacts/<experiment>`. The repo root is resolved so that
 DVC's queued/temporary experiments (which run in a copy under `.dvc/tmp/exps/`) still log into the
-main repository's store rather than into a folder deleted after the experiment.
+main repository's store rather than into a folder deleted after the experiment. `geih tracking uri`
+prints the same URI for MLflow's own commands (which would otherwise open `./mlflow.db`).
+
+MLflow is imported only here, in geih.lifecycle.registry/selection and geih.modelling.training: stages
+call `stage_run` and the small wrappers at the end (log_artifacts, log_dict, set_tags, log_metrics).
 """
 
 from __future__ import annotations

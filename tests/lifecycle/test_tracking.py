@@ -244,3 +244,24 @@ def test_models_cli_best_promote_registers_and_list(store_root: Path):
     rows = {line.split()[1]: line for line in geih("list", "--task", "fire_risk").splitlines()[1:]}
     assert set(rows) == {"1", "2"}
     assert "champion" in rows["2"] and "champion" not in rows["1"]
+
+
+def test_tracking_uri_command_from_a_sub_folder_creates_nothing(tmp_path: Path):
+    """`geih tracking uri` (used as MLFLOW_TRACKING_URI=$(geih tracking uri) mlflow …) finds the repo's
+    store from a sub-folder, honours MLFLOW_TRACKING_URI, and opens no store."""
+    root = tmp_path / "repo"
+    (root / "stages").mkdir(parents=True)
+    (root / "dvc.yaml").write_text("stages: {}\n")
+    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+    env["PYTHONPATH"] = str(REPO)
+
+    def uri(**extra: str) -> str:
+        out = subprocess.run([sys.executable, "-m", "geih.cli", "tracking", "uri"], cwd=root / "stages",
+                             env={**env, **extra}, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert uri() == f"sqlite:///{root.resolve()}/mlflow/mlflow.db"
+    assert uri(MLFLOW_TRACKING_URI="http://127.0.0.1:5000") == "http://127.0.0.1:5000"
+    assert uri(MLFLOW_TRACKING_URI="sqlite:///store/m.db") == f"sqlite:///{root.resolve()}/store/m.db"
+    assert sorted(p.name for p in root.rglob("*")) == ["dvc.yaml", "stages"]

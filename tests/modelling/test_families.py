@@ -242,3 +242,12 @@ def test_every_model_fits_raw_features_with_nan(name):
     assert np.corrcoef(p, X["a"])[0, 1] > 0.5
     has_scaler = any(step == "scale" for step, _ in model.steps)
     assert has_scaler == (name == "logistic_regression")
+
+
+def test_hyperparameters_command_lists_every_family_and_key():
+    result = subprocess.run([sys.executable, "-m", "geih.cli", "models", "hyperparameters"], capture_output=True,
+                            text=True, cwd=REPO_ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = {tuple(line.split()[:2]) for line in result.stdout.splitlines()[1:]}
+    assert rows == {(spec.name, h.name) for spec in SPECS.values() for h in spec.hyperparameters}
+    assert "a number in (0, 1]" in result.stdout and "0 = no limit" in result.stdout
