@@ -5,6 +5,8 @@
   geih predict --bundle DIR [INPUT]       predict with a model bundle (JSON in, JSON out)
   geih models list --task T               registered versions and aliases
   geih models best --task T --metric M    best evaluate run by a metric; --promote sets champion
+  geih plots template [--out PATH]        write the offline `dvc plots` HTML template (Vega inlined)
+  geih plots images JSON --out DIR        render `dvc plots show/diff --json` output to PNGs, print Markdown
 """
 
 from __future__ import annotations
@@ -44,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     best.add_argument("--metric", default="roc_auc")
     best.add_argument("--lower-is-better", action="store_true")
     best.add_argument("--promote", action="store_true", help="register it if needed and set alias champion")
+
+    plots = sub.add_parser("plots", help="offline DVC plots").add_subparsers(dest="action", required=True)
+    template = plots.add_parser("template", help="write the HTML template `dvc plots` uses (.dvc/config)")
+    template.add_argument("--out", type=Path, default=Path("build/dvc-plots-offline.html"))
+    images = plots.add_parser("images", help="render `dvc plots show/diff --json` output to PNG files")
+    images.add_argument("json", type=Path, help="file holding the JSON output")
+    images.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    images.add_argument("--link-prefix", help="prefix of the image links in the Markdown (default: --out)")
     return ap
 
 
@@ -73,6 +83,13 @@ def main(argv: list[str] | None = None) -> None:
             if args.promote:
                 version = model_ops.promote(args.task, best_run["run_id"])
                 print(f"promoted {best_run['run_id']} → {version['name']} version {version['version']} @champion")
+    elif args.command == "plots":
+        from geih.lifecycle import dvc_plots
+
+        if args.action == "template":
+            print(f"offline plots template: {dvc_plots.write_offline_template(args.out)}")
+        else:
+            print(dvc_plots.render_images(dvc_plots.load_plots_json(args.json), args.out, link_prefix=args.link_prefix))
 
 
 def _predict(bundle: Path, source: str) -> None:
