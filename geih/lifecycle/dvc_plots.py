@@ -83,10 +83,10 @@ def image_name(title: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", title).strip("_") or "plot"
 
 
-def vega_specs(plots: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def vega_specs(plots: Any) -> dict[str, dict[str, Any]]:
     """{plot title: Vega-Lite spec with its data} from `dvc plots show/diff --json` output; image
     plots (the maps) are left out, they are files already."""
-    data = plots.get("data")
+    data = plots.get("data") if isinstance(plots, dict) else None
     if not isinstance(data, dict):
         raise GeihError("not `dvc plots show/diff --json` output: no top-level 'data' object")
     specs = {}
