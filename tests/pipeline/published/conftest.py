@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.mlflow_support import copy_repo, env_for, free_port, sh, stop_group
+from tests.pipeline.mlflow_support import copy_repo, env_for, free_port, rewrite_store_paths, sh, stop_group
 
 TASKS = ("fire_risk", "deforestation")
 
@@ -35,6 +35,13 @@ def dvc_outputs(root: Path) -> list[str]:
 
     lock = yaml.safe_load((root / "dvc.lock").read_text())
     return sorted({out["path"] for stage in lock["stages"].values() for out in stage.get("outs", [])})
+
+
+def cached_outputs(root: Path) -> list[str]:
+    """The outputs kept in the DVC cache (git-ignored), as opposed to the `cache: false` ones in git."""
+    outputs = dvc_outputs(root)
+    ignored = subprocess.run(["git", "check-ignore", *outputs], cwd=root, capture_output=True, text=True)
+    return sorted(set(ignored.stdout.split()))
 
 
 def tree_digest(root: Path, rel: str) -> dict[str, str]:
@@ -59,6 +66,14 @@ def cache_files(root: Path) -> list[Path]:
 def clone(src: Path, dest: Path) -> Path:
     """`git clone` of `src`: committed files only, no DVC cache, no outputs, no MLflow store."""
     sh(["git", "clone", "-q", str(src), str(dest)], src.parent)
+    return dest
+
+
+def working_copy(src: Path, dest: Path) -> Path:
+    """A copy of the author's whole workspace (DVC cache and MLflow store included, store paths moved), for
+    tests that run stages: `register` needs the train runs of the store the model came from."""
+    shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns("tmp", "__pycache__"))
+    rewrite_store_paths(dest / "mlflow" / "mlflow.db", str(src), str(dest))
     return dest
 
 
@@ -138,7 +153,7 @@ def seaweedfs(workdir: Path) -> Iterator[S3Server]:
         server.client().create_bucket(Bucket=server.bucket)
         yield server
     finally:
-        stop_group(proc, grace=5)
+        stop_group(proc, grace=3)  # it ignored SIGTERM for 20 s when measured: SIGKILL follows
 
 
 def s3_env(root: Path, **extra: str) -> dict[str, str]:
@@ -150,6 +165,11 @@ def s3_env(root: Path, **extra: str) -> dict[str, str]:
 
 
 def set_local(root: Path, *settings: tuple[str, str, str]) -> None:
-    """`dvc remote modify --local REMOTE KEY VALUE` for each (remote, key, value): machine-only config."""
+    """Machine-only remote settings in .dvc/config.local, as `dvc remote modify --local REMOTE KEY VALUE`
+    writes them (written directly: one dvc start-up per setting would cost seconds)."""
+    from configobj import ConfigObj
+
+    config = ConfigObj(str(root / ".dvc" / "config.local"))
     for remote, key, value in settings:
-        sh(["dvc", "remote", "modify", "--local", remote, key, value], root)
+        config.setdefault(f'remote "{remote}"', {})[key] = value
+    config.write()

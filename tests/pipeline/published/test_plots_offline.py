@@ -72,7 +72,9 @@ def check_offline_page(page_path: Path, plot_ids: set[str], revisions: set[str])
         assert not (tag == "script" and attrs.get("src")), f"external script {attrs}"
         assert tag != "link", f"<link> {attrs}"
         for name in ("src", "href"):
-            value = attrs.get(name) or ""
+            value = attrs.get(name)
+            if value is None:
+                continue
             assert not re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|//)", value), f"remote reference {tag} {name}={value}"
             if tag == "img":
                 assert (page_path.parent / value).is_file(), value
