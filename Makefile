@@ -9,11 +9,24 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export PYTHONHASHSEED := 0
 
-.PHONY: repro test test-fast test-data test-pipeline lint venv tracking-init mlflow-ui mlflow-serve bench bench-serving serve clean-venv
 TASK ?= fire_risk
 PORT ?= 5001
+PLOTS_TEMPLATE := build/dvc-plots-offline.html
+# Remote for push/pull: the default (`local`, see .dvc/config) unless REMOTE=s3 (or another name) is given.
+REMOTE ?=
+REMOTE_FLAG := $(if $(REMOTE),-r $(REMOTE),)
+# `make plots-diff REV=<tag|branch|commit>`: compare the workspace with that revision.
+REV ?= main
+# `make exps`: experiments with the test ROC/PR AUC of each task, then only the metrics and params that differ
+# between rows; dependency hashes hidden. Extra flags: EXPS_ARGS='--md' or EXPS_ARGS='-A'.
+EXPS_KEEP := Experiment|Created|(.*evaluate\.json:)?(roc_auc|pr_auc)$$
+EXPS_DROP := ^(data|geih|stages|models|metrics|reports)/[^:]+$$
+EXPS_ARGS ?=
 
-venv: $(STAMP)
+.PHONY: repro repro-pull test test-fast test-data test-pipeline lint venv tracking-init mlflow-ui mlflow-serve bench \
+	bench-serving serve clean-venv plots-template plots plots-diff push pull exps
+
+venv: $(STAMP) $(PLOTS_TEMPLATE)
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,13 +35,40 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
+# The offline page template `dvc plots show/diff` use (.dvc/config plots.html_template): Vega inlined from the
+# installed vl-convert-python, generated here rather than committed.
+$(PLOTS_TEMPLATE): $(STAMP) geih/lifecycle/dvc_plots.py
+	$(BIN)/python -m geih.cli plots template --out $@
+
+plots-template: $(PLOTS_TEMPLATE)
+
 tracking-init: $(STAMP)
 	$(BIN)/geih tracking init
 
-repro: $(STAMP) tracking-init
+repro: $(STAMP) $(PLOTS_TEMPLATE) tracking-init
 	GEIH_PIPELINE_RUN=$${GEIH_PIPELINE_RUN:-repro-$$(date -u +%Y%m%dT%H%M%SZ)} $(BIN)/dvc repro
 
-test: $(STAMP) lint
+# Fetch what the default remote already has for unchanged stages, run only the rest (`dvc repro` has no -r:
+# `dvc remote default --local s3` makes the S3 remote the default on this machine).
+repro-pull: $(STAMP) $(PLOTS_TEMPLATE) tracking-init
+	GEIH_PIPELINE_RUN=$${GEIH_PIPELINE_RUN:-repro-$$(date -u +%Y%m%dT%H%M%SZ)} $(BIN)/dvc repro --pull
+
+push: $(STAMP)
+	$(BIN)/dvc push $(REMOTE_FLAG)
+
+pull: $(STAMP) $(PLOTS_TEMPLATE)
+	$(BIN)/dvc pull $(REMOTE_FLAG)
+
+plots: $(STAMP) $(PLOTS_TEMPLATE)
+	$(BIN)/dvc plots show
+
+plots-diff: $(STAMP) $(PLOTS_TEMPLATE)
+	$(BIN)/dvc plots diff $(REV)
+
+exps: $(STAMP)
+	$(BIN)/dvc exp show --only-changed --keep '$(EXPS_KEEP)' --drop '$(EXPS_DROP)' $(EXPS_ARGS)
+
+test: $(STAMP) $(PLOTS_TEMPLATE) lint
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

@@ -11,6 +11,8 @@
   geih models hyperparameters             every family's hyperparameters: valid values, defaults
   geih models best --task T --metric M    best evaluate run of one task definition; --promote sets champion
   geih monitor summary|drift|report|check|log-truth|prune --task T   production monitoring
+  geih plots template [--out PATH]        write the offline `dvc plots` HTML template (Vega inlined)
+  geih plots images JSON --out DIR        render `dvc plots show/diff --json` output to PNGs, print Markdown
 """
 
 from __future__ import annotations
@@ -81,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     from geih.monitoring import commands as monitor_commands
 
     monitor_commands.add_parser(sub)
+    plots = sub.add_parser("plots", help="offline DVC plots").add_subparsers(dest="action", required=True)
+    template = plots.add_parser("template", help="write the HTML template `dvc plots` uses (.dvc/config)")
+    template.add_argument("--out", type=Path, default=Path("build/dvc-plots-offline.html"))
+    images = plots.add_parser("images", help="render `dvc plots show/diff --json` output to PNG files")
+    images.add_argument("json", type=Path, help="file holding the JSON output")
+    images.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    images.add_argument("--link-prefix", help="prefix of the image links in the Markdown (default: --out)")
     return ap
 
 
@@ -136,6 +145,13 @@ def main(argv: list[str] | None = None) -> None:
             if args.promote:
                 version = model_ops.promote(args.task, best_run["run_id"])
                 print(f"promoted {best_run['run_id']} → {version['name']} version {version['version']} @champion")
+    elif args.command == "plots":
+        from geih.lifecycle import dvc_plots
+
+        if args.action == "template":
+            print(f"offline plots template: {dvc_plots.write_offline_template(args.out)}")
+        else:
+            print(dvc_plots.render_images(dvc_plots.load_plots_json(args.json), args.out, link_prefix=args.link_prefix))
 
 
 def _predict(bundle: Path, source: str, batch_input: Path | None, batch_output: Path | None) -> None:

@@ -53,7 +53,7 @@ def copy_worktree(dest: Path) -> None:
                             text=True, check=True).stdout.split("\n")
     for rel in filter(None, listed):
         src = REPO / rel
-        if not src.is_file() or rel == "dvc.lock" or rel.startswith(("metrics/", "plots/", "models/")):
+        if not src.is_file() or rel == "dvc.lock" or rel.startswith(("metrics/", "reports/", "plots/", "models/")):
             continue
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dest / rel)
