@@ -5,7 +5,9 @@ BackgroundWriter.submit never blocks and never raises: it puts the event on a bo
 events). When the queue is full — the store cannot keep up, or is unreachable — the event is DROPPED and
 COUNTED (`dropped`), with a warning logged on the first drop and on every `WARN_EVERY`th after; events
 submitted after `close()` are dropped and counted the same way. One daemon thread takes what is queued
-(up to `batch_size` events) and writes it in one transaction; a failed write is retried `retries` times
+(up to `batch_size` events, waiting at most `flush_interval_s` after the first one for more, so a steady
+trickle of single requests costs a few transactions a second rather than one each) and writes it in one
+transaction; a failed write is retried `retries` times
 with back-off, then its events are counted as `failed` and logged as an error. Nothing is lost silently:
 `written + dropped + failed + queued` equals what was submitted, and the resource sampler records these
 counters in the store (`geih monitor summary` reports them).
@@ -46,9 +48,10 @@ class BackgroundWriter:
     """A PredictionSink writing events to a MonitorStore from one background thread."""
 
     def __init__(self, store: MonitorStore, *, queue_size: int = 10_000, batch_size: int = 500,
-                 retries: int = 3, retry_wait_s: float = 0.5) -> None:
+                 flush_interval_s: float = 0.25, retries: int = 3, retry_wait_s: float = 0.5) -> None:
         self.store = store
         self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
         self.retries = retries
         self.retry_wait_s = retry_wait_s
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
@@ -99,6 +102,7 @@ class BackgroundWriter:
         while not stopping:
             batch = []
             item = self._queue.get()
+            deadline = time.monotonic() + self.flush_interval_s
             while True:
                 if item is _STOP:
                     stopping = True
@@ -107,7 +111,7 @@ class BackgroundWriter:
                 if len(batch) >= self.batch_size:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
             if batch:
