@@ -42,7 +42,8 @@ def test_every_layout_gives_the_canonical_frame(name, fmt, n):
 
 
 def test_format_names_cover_detection():
-    assert set(FORMAT_NAMES) == {"inpe_current", "inpe_web", "inpe_archive", "firms_modis", "firms_viirs"}
+    assert set(FORMAT_NAMES) == {"inpe_current", "inpe_web", "inpe_archive", "inpe_annual", "inpe_open_data",
+                                 "firms_modis", "firms_viirs"}
 
 
 def test_inpe_current_space_padding_uuid_accents_and_cleaning():

@@ -120,9 +120,10 @@ def test_mapbiomas_legend_has_the_documented_codes():
 
 
 def test_tables_bad_files(tmp_path):
-    (tmp_path / "semi.csv").write_text("date;lat;lon;ndvi;evi\n2024-07-27;-3,25;-52,25;0,81;0,50\n")
-    with pytest.raises(DataError, match="wrong delimiter"):
-        read_vegetation_index(tmp_path / "semi.csv")
+    (tmp_path / "pipe.csv").write_text("date|lat|lon|ndvi|evi\n2024-07-27|-3.25|-52.25|0.81|0.50\n")
+    with pytest.raises(DataError, match="wrong delimiter '\\|'") as err:
+        read_vegetation_index(tmp_path / "pipe.csv")
+    assert err.value.row == 1 and err.value.file.endswith("pipe.csv")
     (tmp_path / "junk.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(DataError, match="Parquet") as err:
         read_weather(tmp_path / "junk.parquet")
