@@ -29,10 +29,14 @@ def test_validate_summarises_a_raw_folder(tiny_world: Path):
     result = geih("data", "validate", str(tiny_world))
     assert result.returncode == 0, result.stderr
     assert "inpe_current" in result.stdout and "prodes_current" in result.stdout
+    assert "inpe_annual" in result.stdout and "mapbiomas_geotiff" in result.stdout
+    assert "prodes_increments_state" in result.stdout and "decimal commas" in result.stdout
+    assert "reprojected from EPSG:4674" in result.stdout  # IBGE's states mesh, saved as .json
     assert "duplicate_rows" in result.stdout  # published oddities are counted, not hidden
     import re
 
-    assert len(set(re.findall(r"focos_mensal_br_\d{6}\.csv", result.stdout))) == 36
+    assert len(set(re.findall(r"focos_mensal_br_\d{6}\.csv", result.stdout))) == 24
+    assert "focos_br_todos-sats_2019.csv" in result.stdout
 
 
 def test_validate_names_file_and_column_and_exits_nonzero(tiny_world: Path, tmp_path: Path):
@@ -47,11 +51,20 @@ def test_validate_names_file_and_column_and_exits_nonzero(tiny_world: Path, tmp_
     assert "Traceback" not in result.stderr
 
 
-def test_import_directory_copies_and_marks_no_truth(tiny_world: Path, tmp_path: Path):
-    summary = import_directory(tiny_world, tmp_path / "raw", tmp_path / "truth")
-    assert summary["files"] > 40
+def world_plot_names() -> list[str]:
+    """The plots/world PNGs dvc.yaml declares."""
+    plots = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["plots"]
+    return sorted(Path(p).name for p in plots if isinstance(p, str) and p.startswith("plots/world/"))
+
+
+def test_import_directory_copies_draws_the_maps_and_marks_no_truth(tiny_world: Path, tmp_path: Path):
+    summary = import_directory(tiny_world, tmp_path / "raw", tmp_path / "truth", tmp_path / "plots", 1.5)
+    assert summary["files"] > 30 and summary["folders"] == 10
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == sorted(p.name for p in tiny_world.iterdir())
     assert read_json(tmp_path / "truth" / "manifest.json")["available"] is False
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == world_plot_names()
+    for png in (tmp_path / "plots").iterdir():
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
 def test_acquire_stage_rejects_a_bad_source_and_writes_nothing(tmp_path: Path):
@@ -72,9 +85,10 @@ def test_acquire_stage_imports_a_real_layout_directory(tiny_world: Path, tmp_pat
     result = stage("acquire.py", "--params", "params.yaml", "--raw", "raw", "--truth", "truth", "--plots", "plots",
                    cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert len(list((tmp_path / "raw" / "hotspots").glob("*.csv"))) == 36
+    assert len(list((tmp_path / "raw" / "hotspots").glob("*.csv"))) == 1 + 24
     assert json.loads((tmp_path / "truth" / "manifest.json").read_text())["available"] is False
-    assert [p.name for p in (tmp_path / "plots").iterdir()] == ["README.txt"]  # DVC needs a non-empty out
+    # the committed world maps stay: drawn from the imported files, one per plot dvc.yaml declares
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == world_plot_names()
 
 
 def test_prepare_with_bad_params_names_the_key_and_writes_nothing(tiny_world: Path, tmp_path: Path):

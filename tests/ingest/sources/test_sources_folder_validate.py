@@ -56,7 +56,7 @@ def test_load_folder_vectors_stay_geodataframes(raw):
     roads, _ = load_folder(raw / "roads", "roads")
     assert len(roads) == 2
     lc, _ = load_folder(raw / "landcover", "landcover")
-    assert list(lc.columns) == ["lat", "lon", "year", "class_code"]
+    assert list(lc.columns) == ["lat", "lon", "year", "class_code", "pixels"]
 
 
 def test_load_folder_missing_or_empty_folder(tmp_path):

@@ -88,7 +88,7 @@ def test_tables_are_vectorised_and_fast(tmp_path):
 
 def test_landcover_long_frame_and_nodata():
     df, report = read_landcover(TAB / "landcover.csv")
-    assert list(df.columns) == ["lat", "lon", "year", "class_code"]
+    assert list(df.columns) == ["lat", "lon", "year", "class_code", "pixels"] and (df["pixels"] == 1).all()
     assert pd.api.types.is_integer_dtype(df["year"]) and pd.api.types.is_integer_dtype(df["class_code"])
     px = df[(df["lat"] == -3.215)]
     assert px.set_index("year")["class_code"].to_dict() == {2019: 3, 2020: 15, 2021: 15}
