@@ -63,39 +63,62 @@ def months_covered(reports: list) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(sorted(months))
 
 
-def runs(values: list[int]) -> list[tuple[int, int]]:
-    """Consecutive runs (first, last) of sorted integers: [1, 2, 3, 5] -> [(1, 3), (5, 5)]."""
+def runs(values) -> list[tuple[int, int]]:
+    """Consecutive runs (first, last) of integers: [1, 2, 3, 5] -> [(1, 3), (5, 5)]."""
     out: list[tuple[int, int]] = []
-    for v in values:
+    for v in sorted(int(v) for v in values):
         if out and v == out[-1][1] + 1:
             out[-1] = (out[-1][0], v)
-        else:
+        elif not out or v > out[-1][1]:
             out.append((v, v))
     return out
 
 
-def month_runs(months: pd.DatetimeIndex) -> list[str]:
-    """The runs of consecutive months as text: ['2019-01..2019-06', '2019-09..2024-12']."""
-    index = [m.year * 12 + m.month - 1 for m in months]
-    return [_month_text(a) if a == b else f"{_month_text(a)}..{_month_text(b)}" for a, b in runs(index)]
+def missing_runs(values) -> list[tuple[int, int]]:
+    """The runs missing between the runs of `values`: [1, 2, 3, 6, 7, 9] -> [(4, 5), (8, 8)]."""
+    found = runs(values)
+    return [(a[1] + 1, b[0] - 1) for a, b in zip(found, found[1:])]
+
+
+def _month_index(months: pd.DatetimeIndex) -> list[int]:
+    return [m.year * 12 + m.month - 1 for m in months]
 
 
 def _month_text(index: int) -> str:
     return f"{index // 12}-{index % 12 + 1:02d}"
 
 
+def _runs_text(found: list[tuple[int, int]], text=str) -> list[str]:
+    return [text(a) if a == b else f"{text(a)}..{text(b)}" for a, b in found]
+
+
+def month_runs(months: pd.DatetimeIndex) -> list[str]:
+    """The runs of consecutive months as text: ['2019-01..2019-06', '2019-09..2024-12']."""
+    return _runs_text(runs(_month_index(months)), _month_text)
+
+
 def year_runs(years) -> list[str]:
     """The runs of consecutive years as text: ['2020..2021', '2023']."""
-    return [str(a) if a == b else f"{a}..{b}" for a, b in runs(sorted(int(y) for y in years))]
+    return _runs_text(runs(years))
 
 
-def require_no_gap(runs_text: list[str], what: str, folder: Path, hint: str) -> None:
-    """DataError naming the gaps when a source's covered periods (inside the span the other sources
-    cover) are not one run: the periods between would silently become label 0."""
-    if len(runs_text) > 1:
-        gaps = [f"{a.split('..')[-1]} and {b.split('..')[0]}" for a, b in zip(runs_text, runs_text[1:])]
-        raise DataError(f"{what} cover {', '.join(runs_text)}: nothing between {'; '.join(gaps)}. Those "
-                        f"periods would be labelled as if nothing happened; {hint}", file=str(folder))
+def require_months_without_gap(months: pd.DatetimeIndex, what: str, folder: Path, hint: str) -> None:
+    """DataError naming the months missing between covered ones (they would silently become label 0):
+    "`what` 2019-07..2019-08 (covered by both ...). ... `hint`"."""
+    _require_no_gap(_month_index(months), _month_text, what, folder, hint)
+
+
+def require_years_without_gap(years, what: str, folder: Path, hint: str) -> None:
+    """DataError naming the years missing between covered ones (they would silently become label 0)."""
+    _require_no_gap(years, str, what, folder, hint)
+
+
+def _require_no_gap(values, text, what: str, folder: Path, hint: str) -> None:
+    gaps = missing_runs(values)
+    if gaps:
+        raise DataError(f"{what} {', '.join(_runs_text(gaps, text))} (covered by both the weather and these files: "
+                        f"{', '.join(_runs_text(runs(values), text))}). Those periods would be labelled as if "
+                        f"nothing happened; {hint}", file=str(folder))
 
 
 def landcover_weights(landcover: pd.DataFrame) -> np.ndarray:

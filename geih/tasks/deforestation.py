@@ -143,8 +143,8 @@ def panel_years(weather_years: list[int], prodes_years: list[int], raw_dir: Path
     years remain.
     """
     years = sorted(set(weather_years) & set(prodes_years))
-    common.require_no_gap(common.year_runs(years), "within the weather's PRODES years, PRODES polygons",
-                          raw_dir / "deforestation", "add the PRODES increments of those years.")
+    common.require_years_without_gap(years, "no PRODES polygon covers", raw_dir / "deforestation",
+                                     "add the PRODES increments of those years.")
     if len(years) < 2:
         raise DataError(f"weather covers PRODES years {common.year_runs(weather_years) or 'none'} and PRODES "
                         f"polygons {common.year_runs(prodes_years) or 'none'}: deforestation needs at least two "
@@ -185,7 +185,8 @@ def compare_with_official(panel: pd.DataFrame, official: pd.DataFrame, n_files: 
         "difference_km2": km2(both["difference_km2"].sum()),
         "relative_difference": km2(both["difference_km2"].sum() / total_official, 5) if total_official else None,
         "max_abs_difference_km2": km2(abs(both.loc[worst, "difference_km2"])),
-        "max_abs_difference_at": f"{worst[0]} {worst[1]}",
+        # where it is, when it shows at the metric's precision
+        "max_abs_difference_at": f"{worst[0]} {worst[1]}" if km2(abs(both.loc[worst, "difference_km2"])) else "",
         "difference_km2_by_year": {str(y): km2(v) for y, v in
                                    both.groupby(level="year")["difference_km2"].sum().items()},
     })

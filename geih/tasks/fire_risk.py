@@ -83,8 +83,8 @@ def panel_months(weather_months: pd.DatetimeIndex, hotspot_months: pd.DatetimeIn
     months would be labelled 0), or when fewer than HISTORY_MONTHS + 2 months remain.
     """
     months = weather_months.intersection(hotspot_months)
-    common.require_no_gap(common.month_runs(months), "within the weather's months, hotspot files",
-                          raw_dir / "hotspots", "add the hotspot files of those months.")
+    common.require_months_without_gap(months, "no hotspot file covers", raw_dir / "hotspots",
+                                      "add the hotspot files of those months.")
     if len(months) < HISTORY_MONTHS + 2:
         raise DataError(f"hotspot files cover {', '.join(common.month_runs(hotspot_months)) or 'no month'} and "
                         f"weather {', '.join(common.month_runs(weather_months)) or 'no full month'}: "

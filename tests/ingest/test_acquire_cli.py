@@ -133,3 +133,49 @@ def test_geih_predict_reads_stdin_and_rejects_bad_records(tmp_path: Path):
     assert out[0]["risk_level"] == ["baixo", "médio", "alto", "crítico"][sum(expected >= t for t in (0.25, 0.5, 0.75))]
     bad = geih("predict", "--bundle", str(tmp_path / "bundle"), stdin='[{"a": "hot", "b": 1}]')
     assert bad.returncode == 2 and "record 0: feature 'a' must be a number" in bad.stderr
+
+
+def _bad_raster(path: Path) -> None:
+    import numpy as np
+    import rasterio
+    from rasterio.transform import Affine
+
+    codes = np.full((4, 4), 3, dtype=np.uint8)
+    codes[2, 1] = 2  # not a MapBiomas code
+    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="uint8", crs="EPSG:4326",
+                       nodata=0, transform=Affine(0.1, 0.0, -60.0, 0.0, -0.1, -5.0)) as dst:
+        dst.write(codes, 1)
+        dst.set_band_description(1, "classification_2020")
+
+
+BAD_FILES = {
+    # file name: (content or writer, row, column)
+    "increments.csv": ("year;areakm;uf\n2019;1,0;Acre\n20x0;2,0;Pará", 3, "year"),
+    "focos_brasil_ontem_hoje.csv": (
+        "FID,longitude,latitude,data_hora_gmt,satelite,municipio,estado,pais,geom\r\n"
+        "focos.1,-52.2,-3.2,2021-07-13T16:10:00,AQUA_M-T,ALTAMIRA,PARÁ,Brasil,POINT (-3.2 -52.2)\r\n"
+        "focos.2,-52.3,-3.3,2021-07-13T25:10:00,AQUA_M-T,ALTAMIRA,PARÁ,Brasil,POINT (-3.3 -52.3)\r\n", 3,
+        "data_hora_gmt"),
+    "firms.csv": ("latitude,longitude,brightness,scan,track,acq_date,acq_time,satellite,instrument,confidence,"
+                  "version,bright_t31,frp,daynight\n-7.1,-60.2,340.5,0.4,0.4,2022-08-20,1722,N,VIIRS,n,2,295.4,7.7,D\n"
+                  "-7.2,-60.3,340.5,0.4,0.4,2022-08-20,1722,N,OLI,n,2,295.4,7.7,D\n", 3, "instrument"),
+    "focos_br_todos-sats_2024.csv": (
+        "latitude,longitude,data_pas,satelite,pais,estado,municipio,bioma,numero_dias_sem_chuva,precipitacao,"
+        "risco_fogo,id_area_industrial,frp\n  -6.5 ,  -58.8 ,2024-08-04 17:30:00,NOAA-21,Brasil,AMAZONAS,MAUÉS,"
+        "Amazônia, 24.0 , 0.0 , 0.8 , 0 , 12.5 \n  -6.5 ,  -58.8 ,2024-08-04 17:30:00,NOAA-21,Brasil,AMAZONAS,"
+        "MAUÉS,Amazônia, 24.0 , 0.0 , 0.8 , x , 12.5 \n", 3, "id_area_industrial"),
+    "lulc.tif": (_bad_raster, 3, "classification_2020"),
+}
+
+
+def test_refused_files_of_the_new_layouts_name_file_row_and_column(tmp_path: Path):
+    for name, (content, row, column) in BAD_FILES.items():
+        path = tmp_path / name
+        if callable(content):
+            content(path)
+        else:
+            path.write_text(content, encoding="utf-8")
+        result = geih("data", "validate", str(path))
+        assert result.returncode == 2, (name, result.stderr)
+        assert str(path) in result.stderr and f"row {row}" in result.stderr, (name, result.stderr)
+        assert f"column '{column}'" in result.stderr and "Traceback" not in result.stderr, (name, result.stderr)
