@@ -22,17 +22,25 @@ from geih.tasks import get_task, task_names
 
 
 def read_with_pyarrow(raw: Path, folders: tuple[str, ...]) -> int:
-    """Read every file of the folders with pyarrow (CSV, Parquet) or pyogrio's Arrow reader (vectors)."""
+    """Read every file of the folders with pyarrow (CSV, Parquet), pyogrio's Arrow reader (vectors) or
+    rasterio (GeoTIFF, every band whole); CSVs with their own separator."""
+    import rasterio
+
     rows = 0
     for folder in folders:
         for f in sorted((raw / folder).rglob("*")):
             if f.suffix == ".csv":
-                rows += pacsv.read_csv(f).num_rows
+                first = f.open("rb").readline()
+                delimiter = ";" if first.count(b";") > first.count(b",") else ","
+                rows += pacsv.read_csv(f, parse_options=pacsv.ParseOptions(delimiter=delimiter)).num_rows
             elif f.suffix == ".parquet":
                 rows += pq.read_table(f).num_rows
-            elif f.suffix in (".geojson", ".gpkg", ".shp"):
+            elif f.suffix in (".geojson", ".json", ".gpkg", ".shp"):
                 _, table = pyogrio.read_arrow(f)
                 rows += table.num_rows
+            elif f.suffix == ".tif":
+                with rasterio.open(f) as src:
+                    rows += src.read().shape[0]
     return rows
 
 

@@ -1,7 +1,8 @@
 """Stage acquire: write data/raw (real public file formats) and data/truth.
 
 acquire.source = synthetic → the deterministic synthetic Legal Amazon (plus world map PNGs);
-acquire.source = <directory> → a validated copy of a directory of real downloads.
+acquire.source = <directory> → a validated copy of a directory of real downloads, with the same world
+map PNGs drawn from it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from geih.ingest.acquire import import_directory
 from geih.io import atomic_path
 from geih.lifecycle import tracking
-from geih.params import group, load_params
+from geih.params import group, load_params, number
 from geih.stage import run_main
 
 log = logging.getLogger("geih.stages.acquire")
@@ -33,15 +34,14 @@ def main(argv: list[str] | None = None) -> None:
         from geih.ingest.synthetic import WorldConfig, generate_world
 
         config = WorldConfig.from_params(p)
+    else:  # the world maps of real data are drawn on the world's grid
+        map_resolution = float(number(p, "grid_resolution_deg", "acquire", low=0.05, high=5.0))
     with tracking.stage_run("acquire", None, {"source": source, **p}):
         with atomic_path(args.raw) as raw, atomic_path(args.truth) as truth, atomic_path(args.plots) as plots:
             if source == "synthetic":
                 summary = generate_world(config, raw, truth, plots)
             else:
-                summary = import_directory(Path(source), raw, truth)
-                plots.mkdir(parents=True)
-                (plots / "README.txt").write_text("World map PNGs are drawn for the synthetic world only "
-                                                  "(acquire.source = synthetic).\n", encoding="utf-8")
+                summary = import_directory(Path(source), raw, truth, plots, map_resolution)
         tracking.log_metrics({k: v for k, v in summary.items() if isinstance(v, (int, float))})
         if any(args.plots.glob("*.png")):
             tracking.log_artifacts(args.plots, "world")

@@ -34,16 +34,98 @@ LANDCOVER_GROUPS: dict[str, tuple[int, ...]] = {
 LANDCOVER_FEATURES = [f"lc_{name}" for name in LANDCOVER_GROUPS]
 
 
-def load_raw(raw_dir: Path, kinds: list[str]) -> dict[str, tuple[Any, list]]:
-    """`load_folder(raw_dir / kind, kind)` for each kind, read concurrently (the readers release the
-    GIL); errors surface in the order of `kinds`, so the first bad folder listed is the one reported."""
+def load_raw(raw_dir: Path, kinds: list[str], grid: Grid, optional: tuple[str, ...] = ()
+             ) -> dict[str, tuple[Any, list]]:
+    """`load_folder(raw_dir / kind, kind, grid)` for each kind, read concurrently (the readers release
+    the GIL); errors surface in the order of `kinds`, so the first bad folder listed is the one
+    reported. Kinds in `optional` whose folder does not exist are left out of the result."""
     from concurrent.futures import ThreadPoolExecutor
 
     from geih.ingest.sources.folder import load_folder
 
+    kinds = [k for k in kinds if k not in optional or (Path(raw_dir) / k).is_dir()]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {kind: pool.submit(load_folder, Path(raw_dir) / kind, kind) for kind in kinds}
+        futures = {kind: pool.submit(load_folder, Path(raw_dir) / kind, kind, grid) for kind in kinds}
         return {kind: futures[kind].result() for kind in kinds}
+
+
+# ---------------------------------------------------------------- coverage: no labels from missing files
+
+
+def months_covered(reports: list) -> pd.DatetimeIndex:
+    """Calendar months the files of a source cover: each file covers every month from the month of its
+    first record to the month of its last (`CleaningReport.period`); files without records cover none."""
+    months: set[pd.Timestamp] = set()
+    for report in reports:
+        if report.period:
+            first, last = (pd.Timestamp(t).to_period("M").to_timestamp() for t in report.period)
+            months.update(pd.date_range(first, last, freq="MS"))
+    return pd.DatetimeIndex(sorted(months))
+
+
+def runs(values) -> list[tuple[int, int]]:
+    """Consecutive runs (first, last) of integers: [1, 2, 3, 5] -> [(1, 3), (5, 5)]."""
+    out: list[tuple[int, int]] = []
+    for v in sorted(int(v) for v in values):
+        if out and v == out[-1][1] + 1:
+            out[-1] = (out[-1][0], v)
+        elif not out or v > out[-1][1]:
+            out.append((v, v))
+    return out
+
+
+def missing_runs(values) -> list[tuple[int, int]]:
+    """The runs missing between the runs of `values`: [1, 2, 3, 6, 7, 9] -> [(4, 5), (8, 8)]."""
+    found = runs(values)
+    return [(a[1] + 1, b[0] - 1) for a, b in zip(found, found[1:])]
+
+
+def _month_index(months: pd.DatetimeIndex) -> list[int]:
+    return [m.year * 12 + m.month - 1 for m in months]
+
+
+def _month_text(index: int) -> str:
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
+def _runs_text(found: list[tuple[int, int]], text=str) -> list[str]:
+    return [text(a) if a == b else f"{text(a)}..{text(b)}" for a, b in found]
+
+
+def month_runs(months: pd.DatetimeIndex) -> list[str]:
+    """The runs of consecutive months as text: ['2019-01..2019-06', '2019-09..2024-12']."""
+    return _runs_text(runs(_month_index(months)), _month_text)
+
+
+def year_runs(years) -> list[str]:
+    """The runs of consecutive years as text: ['2020..2021', '2023']."""
+    return _runs_text(runs(years))
+
+
+def require_months_without_gap(months: pd.DatetimeIndex, what: str, folder: Path, hint: str) -> None:
+    """DataError naming the months missing between covered ones (they would silently become label 0):
+    "`what` 2019-07..2019-08 (covered by both ...). ... `hint`"."""
+    _require_no_gap(_month_index(months), _month_text, what, folder, hint)
+
+
+def require_years_without_gap(years, what: str, folder: Path, hint: str) -> None:
+    """DataError naming the years missing between covered ones (they would silently become label 0)."""
+    _require_no_gap(years, str, what, folder, hint)
+
+
+def _require_no_gap(values, text, what: str, folder: Path, hint: str) -> None:
+    gaps = missing_runs(values)
+    if gaps:
+        raise DataError(f"{what} {', '.join(_runs_text(gaps, text))} (covered by both the weather and these files: "
+                        f"{', '.join(_runs_text(runs(values), text))}). Those periods would be labelled as if "
+                        f"nothing happened; {hint}", file=str(folder))
+
+
+def landcover_weights(landcover: pd.DataFrame) -> np.ndarray:
+    """Pixels each land-cover row stands for (its ``pixels`` column; 1 per row without one)."""
+    if "pixels" in landcover.columns:
+        return landcover["pixels"].to_numpy(dtype=float)
+    return np.ones(len(landcover))
 
 
 def region_cells(grid: Grid, boundary: pd.DataFrame) -> pd.DataFrame:
@@ -89,28 +171,34 @@ def landcover_fractions(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame
     years = np.sort(landcover["year"].unique())
     year_idx = np.searchsorted(years, landcover["year"].to_numpy()[keep])
     codes = landcover["class_code"].to_numpy()[keep]
+    weights = landcover_weights(landcover)[keep]
     n_cells, n_years = len(cells), len(years)
     flat = pos[keep] * n_years + year_idx
-    total = np.bincount(flat, minlength=n_cells * n_years).astype(float)
+    total = np.bincount(flat, weights=weights, minlength=n_cells * n_years)
     frame = pd.DataFrame({
         "cell_id": np.repeat(cells["cell_id"].to_numpy(), n_years),
         "year": np.tile(years, n_cells).astype(np.int64),
     })
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, group_codes in LANDCOVER_GROUPS.items():
-            hits = np.bincount(flat[np.isin(codes, group_codes)], minlength=n_cells * n_years)
+            group = np.isin(codes, group_codes)
+            hits = np.bincount(flat[group], weights=weights[group], minlength=n_cells * n_years)
             frame[f"lc_{name}"] = np.where(total > 0, hits / total, np.nan)
     return frame
 
 
 def dominant_class(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame, year: int) -> np.ndarray:
-    """The most frequent MapBiomas code per cell in `year` (0 where the cell has no pixel)."""
+    """The most frequent MapBiomas code per cell in `year` (pixels counted; ties: the smallest code;
+    0 where the cell has no pixel)."""
     sub = landcover[landcover["year"] == year]
     pos = cell_positions(grid, cells, sub["lat"].to_numpy(), sub["lon"].to_numpy())
     keep = pos >= 0
-    table = pd.crosstab(pos[keep], sub["class_code"].to_numpy()[keep])
+    codes, code_idx = np.unique(sub["class_code"].to_numpy()[keep], return_inverse=True)
+    table = np.bincount(pos[keep] * len(codes) + code_idx, weights=landcover_weights(sub)[keep],
+                        minlength=len(cells) * len(codes)).reshape(len(cells), len(codes))
     out = np.zeros(len(cells), dtype=np.int64)
-    out[table.index.to_numpy()] = table.columns.to_numpy()[table.to_numpy().argmax(axis=1)]
+    present = table.sum(axis=1) > 0
+    out[present] = codes[table[present].argmax(axis=1)]
     return out
 
 

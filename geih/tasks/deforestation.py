@@ -33,7 +33,9 @@ from geih.tasks.task import MapSpec, Task
 log = logging.getLogger(__name__)
 
 PREPARE_KEYS = {"grid_resolution_deg", "threshold_km2"}
-RAW_KINDS = ("boundary", "states", "weather", "deforestation", "vegetation_index", "landcover", "roads", "settlements")
+RAW_KINDS = ("boundary", "states", "weather", "deforestation", "vegetation_index", "landcover", "roads", "settlements",
+             "prodes_increments")
+OPTIONAL_KINDS = ("prodes_increments",)  # official aggregates, compared with the panel when present
 VI_FEATURES = ["ndvi_mean", "ndvi_min", "ndvi_amplitude", "ndvi_slope", "ndvi_drop_vs_last_year",
                "evi_mean", "evi_min", "evi_drop_vs_last_year", "ndvi_mean_prev_year"]
 FEATURES = (["lat", "lon", "dist_road_km", "dist_settlement_km", "dist_prior_clearing_km",
@@ -133,12 +135,76 @@ def prior_clearing_distance(cells: pd.DataFrame, prodes: pd.DataFrame, years: li
     return pd.concat(rows, ignore_index=True)
 
 
+def panel_years(weather_years: list[int], prodes_years: list[int], raw_dir: Path) -> list[int]:
+    """The PRODES years of the panel: those the weather covers in full and the PRODES polygons cover
+    (a year without any polygon is a year without PRODES data, not a year without clearing).
+
+    DataError naming the gap when PRODES years are missing between covered ones, or when fewer than two
+    years remain.
+    """
+    years = sorted(set(weather_years) & set(prodes_years))
+    common.require_years_without_gap(years, "no PRODES polygon covers", raw_dir / "deforestation",
+                                     "add the PRODES increments of those years.")
+    if len(years) < 2:
+        raise DataError(f"weather covers PRODES years {common.year_runs(weather_years) or 'none'} and PRODES "
+                        f"polygons {common.year_runs(prodes_years) or 'none'}: deforestation needs at least two "
+                        "PRODES years (1 Aug – 31 Jul) covered by both", file=str(raw_dir / "deforestation"))
+    return years
+
+
+def compare_with_official(panel: pd.DataFrame, official: pd.DataFrame, n_files: int) -> dict[str, Any]:
+    """Prepared clearing per state and PRODES year against the official increments (TerraBrasilis).
+
+    Official state-level rows are used where a table gives them, else municipality rows summed per
+    state; conservation-unit rows overlap both and are not compared. Only state-years present on both
+    sides are compared. Returns totals, the largest difference and the differences per year (km²).
+    """
+    keys = ["state", "year"]
+    prepared = panel.groupby(keys, as_index=False)["cleared_km2"].sum().rename(columns={"cleared_km2": "prepared_km2"})
+    sums = official.groupby(["level", *keys], as_index=False)["area_km2"].sum()
+    states = sums[sums["level"] == "state"]
+    municipal = sums[sums["level"] == "municipality"].merge(states[keys], on=keys, how="left", indicator=True)
+    reference = pd.concat([states[[*keys, "area_km2"]],
+                           municipal.loc[municipal["_merge"] == "left_only", [*keys, "area_km2"]]])
+    both = prepared.merge(reference.rename(columns={"area_km2": "official_km2"}), on=keys, how="inner")
+    both = both.sort_values(keys, kind="stable").set_index(keys)
+    out: dict[str, Any] = {"files": n_files, "state_years": len(both),
+                           "conservation_unit_rows_not_compared": int((official["level"] == "conservation_unit").sum())}
+    if both.empty:
+        return out
+    both["difference_km2"] = both["prepared_km2"] - both["official_km2"]
+    worst = both["difference_km2"].abs().idxmax()
+    total_official = float(both["official_km2"].sum())
+
+    def km2(value: float, digits: int = 3) -> float:
+        return round(float(value), digits) + 0.0  # + 0.0: no "-0.0"
+
+    out.update({
+        "prepared_km2": km2(both["prepared_km2"].sum()),
+        "official_km2": km2(total_official),
+        "difference_km2": km2(both["difference_km2"].sum()),
+        "relative_difference": km2(both["difference_km2"].sum() / total_official, 5) if total_official else None,
+        "max_abs_difference_km2": km2(abs(both.loc[worst, "difference_km2"])),
+        # where it is, when it shows at the metric's precision
+        "max_abs_difference_at": f"{worst[0]} {worst[1]}" if km2(abs(both.loc[worst, "difference_km2"])) else "",
+        "difference_km2_by_year": {str(y): km2(v) for y, v in
+                                   both.groupby(level="year")["difference_km2"].sum().items()},
+    })
+    log.info("prepared clearing vs official PRODES increments, km² per state and year:\n%s", both.round(3))
+    return out
+
+
 def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Build the cell × PRODES-year panel; returns (panel, report)."""
+    """Build the cell × PRODES-year panel; returns (panel, report).
+
+    The panel covers only PRODES years that both the weather and the PRODES polygons cover (see
+    `panel_years`); official increment tables, when present (``prodes_increments/``), are compared with
+    the prepared clearing per state and year (`compare_with_official`).
+    """
     check_prepare_params(p)
     raw_dir = Path(raw_dir)
     grid = Grid(float(p["grid_resolution_deg"]))
-    raw = common.load_raw(raw_dir, list(RAW_KINDS))
+    raw = common.load_raw(raw_dir, list(RAW_KINDS), grid, optional=OPTIONAL_KINDS)
     boundary, _ = raw["boundary"]
     cells = common.region_cells(grid, boundary)
     states, _ = raw["states"]
@@ -147,11 +213,10 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     weather, _ = raw.pop("weather")
     cube = common.weather_cube(grid, cells, weather)
     del weather
-    years = prodes_years_covered(cube.dates)
-    if len(years) < 2:
-        raise DataError(f"weather covers PRODES years {years}; deforestation needs at least two full "
-                        "PRODES years (1 Aug – 31 Jul)", file=str(raw_dir / "weather"))
     prodes, prodes_reports = raw["deforestation"]
+    weather_years = prodes_years_covered(cube.dates)
+    prodes_years = sorted(int(y) for y in prodes["year"].unique())
+    years = panel_years(weather_years, prodes_years, raw_dir)
     clearing = common.clearing_by_cell_year(grid, cells, prodes)
     vi, _ = raw["vegetation_index"]
     landcover, _ = raw["landcover"]
@@ -181,7 +246,16 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     panel["label"] = (panel["cleared_km2"] > float(p["threshold_km2"])).astype(np.int64)
     report = {"cells": len(cells), "years": years, "rows": len(panel),
               "prodes_polygons": int(sum(r.rows_kept for r in prodes_reports)),
+              "coverage": {"weather_prodes_years": common.year_runs(weather_years),
+                           "deforestation_years": common.year_runs(prodes_years),
+                           "vegetation_index": {"first_day": f"{vi['date'].min():%Y-%m-%d}",
+                                                "last_day": f"{vi['date'].max():%Y-%m-%d}"} if len(vi) else {},
+                           "landcover_years": common.year_runs(landcover["year"].unique()),
+                           "panel_years": common.year_runs(years)},
               "positive_rate": float(panel["label"].mean())}
+    if "prodes_increments" in raw:
+        official, official_reports = raw["prodes_increments"]
+        report["official_increments"] = compare_with_official(panel, official, len(official_reports))
     return panel, report
 
 

@@ -75,12 +75,47 @@ def monthly_weather(cube: common.WeatherCube, months: pd.DatetimeIndex,
     }
 
 
+def panel_months(weather_months: pd.DatetimeIndex, hotspot_months: pd.DatetimeIndex,
+                 raw_dir: Path) -> pd.DatetimeIndex:
+    """The months of the panel: full weather months that hotspot files cover (a label needs both).
+
+    DataError naming the gap when the hotspot files leave months uncovered between covered ones (those
+    months would be labelled 0), or when fewer than HISTORY_MONTHS + 2 months remain.
+    """
+    months = weather_months.intersection(hotspot_months)
+    common.require_months_without_gap(months, "no hotspot file covers", raw_dir / "hotspots",
+                                      "add the hotspot files of those months.")
+    if len(months) < HISTORY_MONTHS + 2:
+        raise DataError(f"hotspot files cover {', '.join(common.month_runs(hotspot_months)) or 'no month'} and "
+                        f"weather {', '.join(common.month_runs(weather_months)) or 'no full month'}: "
+                        f"{len(months)} month(s) in common; fire risk needs at least {HISTORY_MONTHS + 2}",
+                        file=str(raw_dir / "hotspots"))
+    return months
+
+
+def coverage(hotspot_months: pd.DatetimeIndex, hot_reports: list, dates: pd.DatetimeIndex,
+             landcover: pd.DataFrame, prodes: pd.DataFrame, months: pd.DatetimeIndex) -> dict[str, Any]:
+    """What each source covers and what the panel covers (its months; labels one month later)."""
+    return {
+        "hotspots": {"months": len(hotspot_months), "runs": common.month_runs(hotspot_months),
+                     "files": len(hot_reports), "files_without_rows": sum(r.period is None for r in hot_reports)},
+        "weather": {"first_day": f"{dates[0]:%Y-%m-%d}", "last_day": f"{dates[-1]:%Y-%m-%d}"},
+        "landcover": {"years": common.year_runs(landcover["year"].unique())},
+        "deforestation": {"years": common.year_runs(prodes["year"].unique()) if len(prodes) else []},
+        "panel": {"months": len(months) - 1, "first": f"{months[0]:%Y-%m}", "last": f"{months[-2]:%Y-%m}",
+                  "last_label_month": f"{months[-1]:%Y-%m}"},
+    }
+
+
 def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Build the cell × month panel from a raw folder; returns (panel, cleaning report)."""
+    """Build the cell × month panel from a raw folder; returns (panel, cleaning report).
+
+    The panel covers only months that both the weather and the hotspot files cover (see `panel_months`).
+    """
     check_prepare_params(p)
     raw_dir = Path(raw_dir)
     grid = Grid(float(p["grid_resolution_deg"]))
-    raw = common.load_raw(raw_dir, list(RAW_KINDS))
+    raw = common.load_raw(raw_dir, list(RAW_KINDS), grid)
     boundary, _ = raw["boundary"]
     cells = common.region_cells(grid, boundary)
     states, _ = raw["states"]
@@ -89,12 +124,10 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     weather, weather_reports = raw.pop("weather")
     cube = common.weather_cube(grid, cells, weather)
     del weather
-    months = full_months(cube.dates)
-    if len(months) < HISTORY_MONTHS + 2:
-        raise DataError(f"weather covers {len(months)} full months; fire risk needs at least "
-                        f"{HISTORY_MONTHS + 2}", file=str(raw_dir / "weather"))
-
     hotspots, hot_reports = raw.pop("hotspots")
+    hotspot_months = common.months_covered(hot_reports)
+    months = panel_months(full_months(cube.dates), hotspot_months, raw_dir)
+
     n_loaded = len(hotspots)
     hotspots, n_outside = clip_to_region(hotspots, boundary.geometry.union_all())
     hotspots, dedup_counts = dedup_hotspots(hotspots, p["dedup"], p["reference_satellite"])
@@ -120,6 +153,7 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
         "hotspots_after_dedup": len(hotspots), **{f"dedup_{k}": v for k, v in dedup_counts.items()},
         "hotspot_files": len(hot_reports), "weather_files": len(weather_reports),
         "cleaning": _sum_counts(hot_reports + weather_reports),
+        "coverage": coverage(hotspot_months, hot_reports, cube.dates, landcover, prodes, months),
         "cells": len(cells), "months": len(months), "rows": len(panel),
         "positive_rate": float(panel["label"].mean()),
     }

@@ -29,10 +29,14 @@ def test_validate_summarises_a_raw_folder(tiny_world: Path):
     result = geih("data", "validate", str(tiny_world))
     assert result.returncode == 0, result.stderr
     assert "inpe_current" in result.stdout and "prodes_current" in result.stdout
+    assert "inpe_annual" in result.stdout and "mapbiomas_geotiff" in result.stdout
+    assert "prodes_increments_state" in result.stdout and "decimal commas" in result.stdout
+    assert "reprojected from EPSG:4674" in result.stdout  # IBGE's states mesh, saved as .json
     assert "duplicate_rows" in result.stdout  # published oddities are counted, not hidden
     import re
 
-    assert len(set(re.findall(r"focos_mensal_br_\d{6}\.csv", result.stdout))) == 36
+    assert len(set(re.findall(r"focos_mensal_br_\d{6}\.csv", result.stdout))) == 24
+    assert "focos_br_todos-sats_2019.csv" in result.stdout
 
 
 def test_validate_names_file_and_column_and_exits_nonzero(tiny_world: Path, tmp_path: Path):
@@ -47,11 +51,20 @@ def test_validate_names_file_and_column_and_exits_nonzero(tiny_world: Path, tmp_
     assert "Traceback" not in result.stderr
 
 
-def test_import_directory_copies_and_marks_no_truth(tiny_world: Path, tmp_path: Path):
-    summary = import_directory(tiny_world, tmp_path / "raw", tmp_path / "truth")
-    assert summary["files"] > 40
+def world_plot_names() -> list[str]:
+    """The plots/world PNGs dvc.yaml declares."""
+    plots = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["plots"]
+    return sorted(Path(p).name for p in plots if isinstance(p, str) and p.startswith("plots/world/"))
+
+
+def test_import_directory_copies_draws_the_maps_and_marks_no_truth(tiny_world: Path, tmp_path: Path):
+    summary = import_directory(tiny_world, tmp_path / "raw", tmp_path / "truth", tmp_path / "plots", 1.5)
+    assert summary["files"] > 30 and summary["folders"] == 10
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == sorted(p.name for p in tiny_world.iterdir())
     assert read_json(tmp_path / "truth" / "manifest.json")["available"] is False
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == world_plot_names()
+    for png in (tmp_path / "plots").iterdir():
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
 def test_acquire_stage_rejects_a_bad_source_and_writes_nothing(tmp_path: Path):
@@ -72,9 +85,10 @@ def test_acquire_stage_imports_a_real_layout_directory(tiny_world: Path, tmp_pat
     result = stage("acquire.py", "--params", "params.yaml", "--raw", "raw", "--truth", "truth", "--plots", "plots",
                    cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert len(list((tmp_path / "raw" / "hotspots").glob("*.csv"))) == 36
+    assert len(list((tmp_path / "raw" / "hotspots").glob("*.csv"))) == 1 + 24
     assert json.loads((tmp_path / "truth" / "manifest.json").read_text())["available"] is False
-    assert [p.name for p in (tmp_path / "plots").iterdir()] == ["README.txt"]  # DVC needs a non-empty out
+    # the committed world maps stay: drawn from the imported files, one per plot dvc.yaml declares
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == world_plot_names()
 
 
 def test_prepare_with_bad_params_names_the_key_and_writes_nothing(tiny_world: Path, tmp_path: Path):
@@ -115,3 +129,49 @@ def test_geih_predict_reads_stdin_and_rejects_bad_records(tmp_path: Path):
     assert out[0]["risk_level"] == ["baixo", "médio", "alto", "crítico"][sum(expected >= t for t in (0.25, 0.5, 0.75))]
     bad = geih("predict", "--bundle", str(bundle), stdin='[{"a": "hot", "b": 1, "c": 1}]')
     assert bad.returncode == 2 and "record 0: feature 'a' must be a number" in bad.stderr
+
+
+def _bad_raster(path: Path) -> None:
+    import numpy as np
+    import rasterio
+    from rasterio.transform import Affine
+
+    codes = np.full((4, 4), 3, dtype=np.uint8)
+    codes[2, 1] = 2  # not a MapBiomas code
+    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="uint8", crs="EPSG:4326",
+                       nodata=0, transform=Affine(0.1, 0.0, -60.0, 0.0, -0.1, -5.0)) as dst:
+        dst.write(codes, 1)
+        dst.set_band_description(1, "classification_2020")
+
+
+BAD_FILES = {
+    # file name: (content or writer, row, column)
+    "increments.csv": ("year;areakm;uf\n2019;1,0;Acre\n20x0;2,0;Pará", 3, "year"),
+    "focos_brasil_ontem_hoje.csv": (
+        "FID,longitude,latitude,data_hora_gmt,satelite,municipio,estado,pais,geom\r\n"
+        "focos.1,-52.2,-3.2,2021-07-13T16:10:00,AQUA_M-T,ALTAMIRA,PARÁ,Brasil,POINT (-3.2 -52.2)\r\n"
+        "focos.2,-52.3,-3.3,2021-07-13T25:10:00,AQUA_M-T,ALTAMIRA,PARÁ,Brasil,POINT (-3.3 -52.3)\r\n", 3,
+        "data_hora_gmt"),
+    "firms.csv": ("latitude,longitude,brightness,scan,track,acq_date,acq_time,satellite,instrument,confidence,"
+                  "version,bright_t31,frp,daynight\n-7.1,-60.2,340.5,0.4,0.4,2022-08-20,1722,N,VIIRS,n,2,295.4,7.7,D\n"
+                  "-7.2,-60.3,340.5,0.4,0.4,2022-08-20,1722,N,OLI,n,2,295.4,7.7,D\n", 3, "instrument"),
+    "focos_br_todos-sats_2024.csv": (
+        "latitude,longitude,data_pas,satelite,pais,estado,municipio,bioma,numero_dias_sem_chuva,precipitacao,"
+        "risco_fogo,id_area_industrial,frp\n  -6.5 ,  -58.8 ,2024-08-04 17:30:00,NOAA-21,Brasil,AMAZONAS,MAUÉS,"
+        "Amazônia, 24.0 , 0.0 , 0.8 , 0 , 12.5 \n  -6.5 ,  -58.8 ,2024-08-04 17:30:00,NOAA-21,Brasil,AMAZONAS,"
+        "MAUÉS,Amazônia, 24.0 , 0.0 , 0.8 , x , 12.5 \n", 3, "id_area_industrial"),
+    "lulc.tif": (_bad_raster, 3, "classification_2020"),
+}
+
+
+def test_refused_files_of_the_new_layouts_name_file_row_and_column(tmp_path: Path):
+    for name, (content, row, column) in BAD_FILES.items():
+        path = tmp_path / name
+        if callable(content):
+            content(path)
+        else:
+            path.write_text(content, encoding="utf-8")
+        result = geih("data", "validate", str(path))
+        assert result.returncode == 2, (name, result.stderr)
+        assert str(path) in result.stderr and f"row {row}" in result.stderr, (name, result.stderr)
+        assert f"column '{column}'" in result.stderr and "Traceback" not in result.stderr, (name, result.stderr)

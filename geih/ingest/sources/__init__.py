@@ -13,7 +13,7 @@ _EXPORTS = {
     "CleaningReport": "cleaning",
     "read_hotspots": "hotspots", "detect_csv_format": "hotspots", "FORMAT_NAMES": "hotspots",
     "dedup_hotspots": "hotspot_rules", "clip_to_region": "hotspot_rules",
-    "read_prodes": "prodes",
+    "read_prodes": "prodes", "read_prodes_increments": "prodes",
     "read_landcover": "landcover", "MAPBIOMAS_CLASSES": "landcover",
     "read_weather": "tables", "read_vegetation_index": "tables",
     "read_vector": "vectors", "read_states": "vectors",

@@ -23,6 +23,8 @@ class CleaningReport:
     counts: dict[str, int] = field(default_factory=dict)
     encoding: str = "utf-8"
     notes: list[str] = field(default_factory=list)
+    # first and last date (ISO text) of the records kept, for time-stamped data; None when unknown
+    period: tuple[str, str] | None = None
 
     def add(self, key: str, n: int) -> None:
         """Add `n` to count `key`; zero counts are not recorded (keeps summaries short)."""

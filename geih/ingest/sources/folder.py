@@ -2,8 +2,10 @@
 
 Files are found recursively and read in sorted path order, so the result does not depend on the file
 system. Hidden files (name starting with '.') and Shapefile side-cars (.dbf, .shx, .prj, ...) are
-skipped silently; files with another unexpected extension are skipped with a warning. Vector files:
-``.geojson``, ``.gpkg``, ``.shp``, ``.fgb``; tables: ``.parquet``, ``.csv``; hotspots: ``.csv``.
+skipped silently; files with another unexpected extension, and ``.json`` files that are not GeoJSON,
+are skipped with a warning. Vector files: ``.geojson``, ``.json`` (GeoJSON), ``.gpkg``, ``.shp``,
+``.fgb``; tables: ``.parquet``, ``.csv``; hotspots: ``.csv``; land cover: tables or GeoTIFF
+(``.tif``/``.tiff``); official PRODES increments: ``.csv``.
 
 Hotspot CSVs are read two at a time (`READ_THREADS`; pyarrow releases the GIL) and taken in sorted
 order, so that the first bad file is the one reported; files of one layout are then cleaned together
@@ -12,6 +14,7 @@ order, so that the first bad file is the one reported; files of one layout are t
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -22,12 +25,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from geih.domain.grid import Grid
 from geih.errors import DataError
 from geih.ingest.sources.cleaning import CleaningReport
+from geih.ingest.sources.landcover import RASTER_SUFFIXES
+from geih.ingest.sources.vectors import looks_like_geojson
 
 log = logging.getLogger(__name__)
 
-VECTOR_SUFFIXES = (".geojson", ".gpkg", ".shp", ".fgb")
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
 TABLE_SUFFIXES = (".parquet", ".csv")
 SIDECAR_SUFFIXES = frozenset({".dbf", ".shx", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml", ".qmd",
                               ".aux", ".ovr"})
@@ -40,8 +46,9 @@ def _vector(expected: str) -> Callable:
     return read
 
 
-def reader_for(kind: str) -> Callable[[Path], tuple[pd.DataFrame, CleaningReport]]:
-    """The loader function for a kind (imported lazily)."""
+def reader_for(kind: str, grid: Grid | None = None) -> Callable[[Path], tuple[pd.DataFrame, CleaningReport]]:
+    """The loader function for a kind (imported lazily); land-cover rasters are counted per cell of
+    `grid` (see `geih.ingest.sources.landcover`)."""
     if kind == "hotspots":
         from geih.ingest.sources.hotspots import read_hotspots
         return read_hotspots
@@ -53,10 +60,13 @@ def reader_for(kind: str) -> Callable[[Path], tuple[pd.DataFrame, CleaningReport
         return read_vegetation_index
     if kind == "landcover":
         from geih.ingest.sources.landcover import read_landcover
-        return read_landcover
+        return functools.partial(read_landcover, grid=grid)
     if kind == "deforestation":
         from geih.ingest.sources.prodes import read_prodes
         return read_prodes
+    if kind == "prodes_increments":
+        from geih.ingest.sources.prodes import read_prodes_increments
+        return read_prodes_increments
     if kind == "states":
         from geih.ingest.sources.vectors import read_states_report
         return read_states_report
@@ -69,8 +79,9 @@ KIND_SUFFIXES: dict[str, tuple[str, ...]] = {
     "hotspots": (".csv",),
     "weather": TABLE_SUFFIXES,
     "vegetation_index": TABLE_SUFFIXES,
-    "landcover": TABLE_SUFFIXES,
+    "landcover": TABLE_SUFFIXES + RASTER_SUFFIXES,
     "deforestation": VECTOR_SUFFIXES,
+    "prodes_increments": (".csv",),
     "roads": VECTOR_SUFFIXES,
     "settlements": VECTOR_SUFFIXES,
     "boundary": VECTOR_SUFFIXES,
@@ -87,18 +98,21 @@ def data_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
         if any(part.startswith(".") for part in rel.parts):
             continue
         suffix = path.suffix.lower()
-        if suffix in suffixes:
+        if suffix == ".json" and suffix in suffixes and not looks_like_geojson(path):
+            log.warning("skipping %s: JSON but not GeoJSON", path)
+        elif suffix in suffixes:
             found.append(path)
         elif suffix not in SIDECAR_SUFFIXES:
             log.warning("skipping %s: not a %s file", path, "/".join(suffixes))
     return found
 
 
-def load_folder(folder: str | Path, kind: str) -> tuple[pd.DataFrame, list[CleaningReport]]:
+def load_folder(folder: str | Path, kind: str, grid: Grid | None = None) -> tuple[pd.DataFrame, list[CleaningReport]]:
     """Read and concatenate every file of raw sub-folder `folder` holding data of `kind`.
 
     Returns the canonical frame of that kind (a GeoDataFrame for vector kinds) and one CleaningReport
-    per file. A missing folder, or one without a readable file, raises DataError naming it.
+    per file. A missing folder, or one without a readable file, raises DataError naming it. `grid`:
+    the analysis grid land-cover rasters are counted on.
     """
     from tqdm import tqdm
 
@@ -111,7 +125,7 @@ def load_folder(folder: str | Path, kind: str) -> tuple[pd.DataFrame, list[Clean
     if not files:
         raise DataError(f"folder has no {kind} files (expected {', '.join(KIND_SUFFIXES[kind])})",
                         file=str(folder))
-    reader = reader_for(kind)
+    reader = reader_for(kind, grid)
     frames, reports = [], []
     quiet = len(files) < 2 or not sys.stderr.isatty()
     with tqdm(total=len(files), desc=f"reading {kind}", unit="file", disable=quiet) as bar:

@@ -7,7 +7,8 @@ prepare. Truncated last lines are dropped while reading (`geih.ingest.sources.ta
 Row rules (a True marks a row to drop), applied in this order, each row counted under the first:
 `exact_duplicates`, `missing_datetime`, `invalid_lat_lon`, `missing_satellite`, `non_vegetation_type`.
 Value rules (a True marks a value to blank in a kept row): `invalid_marker` (INPE's -999),
-`negative_frp`. File rule: `swapped_sample` (the lat and lon columns look exchanged).
+`negative_frp`. File rule: `swapped_sample` (the lat and lon columns look exchanged). Cross-check:
+`geom_cross_check` (a WKT geometry column against the coordinate columns; counted, never trusted).
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def missing_satellite(names: np.ndarray) -> np.ndarray:
 
 
 def non_vegetation_type(fire_type: np.ndarray) -> np.ndarray:
-    """FIRMS ``type`` 1 (volcano), 2 (static land source) or 3 (offshore); an empty type is kept."""
+    """FIRMS ``type`` 1 (volcano), 2 (static land source) or 3 (offshore), or INPE's
+    ``id_area_industrial`` 1 (a detection in an industrial area); empty or 0 is kept."""
     with np.errstate(invalid="ignore"):
         return ~np.isnan(fire_type) & (fire_type != 0)
 
@@ -82,6 +84,20 @@ def negative_frp(frp: np.ndarray) -> np.ndarray:
     """A negative fire radiative power (the value becomes missing)."""
     with np.errstate(invalid="ignore"):
         return frp < 0
+
+
+GEOM_TOLERANCE_DEG = 1e-5  # a geometry within this of the coordinates is the same point
+
+
+def geom_cross_check(lat: np.ndarray, lon: np.ndarray, x: np.ndarray, y: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose geometry point (x, y) holds the coordinates with the axes swapped (x = lat, y = lon),
+    and rows whose point is neither (lon, lat) nor (lat, lon). Rows without a point are neither."""
+    with np.errstate(invalid="ignore"):
+        same = (np.abs(x - lon) <= GEOM_TOLERANCE_DEG) & (np.abs(y - lat) <= GEOM_TOLERANCE_DEG)
+        swapped = (np.abs(x - lat) <= GEOM_TOLERANCE_DEG) & (np.abs(y - lon) <= GEOM_TOLERANCE_DEG) & ~same
+    present = ~np.isnan(x) & ~np.isnan(y)
+    return swapped, present & ~same & ~swapped
 
 
 def in_south_america(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -181,3 +181,106 @@ def _area(gdf, column: str | None, report: CleaningReport) -> pd.Series:
         area = area.where(~fill, computed)
         report.add("area_from_geometry", int(fill.sum()))
     return area
+
+
+# ---------------------------------------------------------------- official yearly increments (tables)
+
+INCREMENT_LEVELS = ("state", "municipality", "conservation_unit")
+_INCREMENT_COLUMNS: dict[str, tuple[str, ...]] = {  # field -> header keys (letters and digits, lower case)
+    "year": ("year", "ano"),
+    "area": ("areakm", "areakm2", "area", "areakmsup2"),
+    "state": ("uf", "state", "estado", "siglauf"),
+    "municipality": ("municipality", "municipio", "nomemunic", "nmmun"),
+    "geocode": ("geocodeibge", "geocodigo", "codibge", "cdmun", "geocode"),
+    "consunit": ("consunit", "uc", "unidadeconservacao"),
+}
+
+
+def _header_key(name: str) -> str:
+    """A header name as letters and digits only (accents removed, ``²`` read as 2): ``area km²`` ->
+    ``areakm2``."""
+    from geih.ingest.sources.states import normalise_name
+
+    return "".join(c for c in normalise_name(name).lower() if c.isalnum())
+
+
+def increment_columns(header) -> dict[str, str]:
+    """Field -> column (as in `header`, lower-cased) of an official PRODES increments table; empty
+    when the header is not one (a year, an area and a state, municipality or conservation-unit column)."""
+    keys = {_header_key(h): h.strip().lower() for h in header}
+    found = {field: keys[k] for field, cands in _INCREMENT_COLUMNS.items() for k in cands if k in keys}
+    found = {field: found[field] for field in _INCREMENT_COLUMNS if field in found}
+    if not ({"year", "area"} <= set(found) and set(found) & {"state", "municipality", "geocode", "consunit"}):
+        return {}
+    return found
+
+
+def read_prodes_increments(path: str | Path) -> tuple[pd.DataFrame, CleaningReport]:
+    """Official PRODES yearly increments exported from TerraBrasilis (``year;areakm;uf``,
+    ``year;areakm;municipality;geocode_ibge;state``, ``year;area km²;consunit``), the aggregate
+    reference prepare@deforestation compares its clearing with.
+
+    Returns ``year`` (int64), ``area_km2`` (float64), ``state`` (UF, NaN for conservation units),
+    ``level`` ('state', 'municipality' or 'conservation_unit'), ``name`` (str). Semicolons, decimal
+    commas and thousands dots are read (`geih.ingest.sources.tabular`). Rules: rows without a year or an
+    area are dropped (``dropped_missing_value``); a year that is not an integer 1988-2100, a negative or
+    non-numeric area, or a state (name, UF or IBGE code; for municipalities the 7-digit geocode first)
+    that names no Brazilian state raises DataError naming the row and column.
+    """
+    from geih.ingest.sources import tabular as tab
+    from geih.ingest.sources.states import uf_from_text
+
+    path = Path(path)
+    report = CleaningReport(file=str(path), format="prodes_increments")
+    header, _ = tab.read_header(path)
+    columns = increment_columns(header)
+    if not columns:
+        raise DataError("not an official PRODES increments table: expected a year, an area (areakm / "
+                        "area km²) and a uf, municipality/geocode_ibge or consunit column "
+                        f"(columns present: {header})", file=report.file, row=1, column="areakm")
+    table, rows = tab.read_csv_table(path, report, as_strings=True)
+    level = ("conservation_unit" if "consunit" in columns
+             else "municipality" if {"municipality", "geocode"} & set(columns) else "state")
+    report.format = f"prodes_increments_{level}"
+    year = tab.to_float(table.column(columns["year"]), columns["year"], report.file, rows)
+    area = tab.to_float(table.column(columns["area"]), columns["area"], report.file, rows)
+    missing = np.isnan(year) | np.isnan(area)
+    report.add("dropped_missing_value", int(missing.sum()))
+    with np.errstate(invalid="ignore"):
+        bad_year = ~missing & ((year % 1 != 0) | (year < 1988) | (year > 2100))
+        bad_area = ~missing & (area < 0)
+    for bad, field, what in ((bad_year, "year", "not a PRODES year"), (bad_area, "area", "a negative area")):
+        if bad.any():
+            pos = tab.first_row(bad)
+            raise DataError(f"{table.column(columns[field])[pos].as_py()!r} is {what}", file=report.file,
+                            row=rows(pos), column=columns[field])
+    state = np.full(table.num_rows, None, dtype=object)
+    for field in ("geocode", "state"):  # the geocode names the state first; the state column fills the rest
+        if field not in columns or level == "conservation_unit":
+            continue
+        text = table.column(columns[field]).to_pylist()
+        mapped = np.array([uf_from_text(t) if t and t.strip() else None for t in text], dtype=object)
+        unknown = np.array([bool(t and t.strip()) for t in text]) & np.equal(mapped, None) & ~missing
+        if unknown.any() and not (field == "geocode" and "state" in columns):
+            pos = tab.first_row(unknown)
+            raise DataError(f"{text[pos]!r} names no Brazilian state", file=report.file, row=rows(pos),
+                            column=columns[field])
+        state = np.where(np.equal(state, None), mapped, state)
+    if level != "conservation_unit" and (np.equal(state, None) & ~missing).any():
+        pos = tab.first_row(np.equal(state, None) & ~missing)
+        column = columns.get("state", columns.get("geocode", columns.get("municipality")))
+        raise DataError("no state for this row (empty state and geocode)", file=report.file, row=rows(pos),
+                        column=column)
+    name_field = {"state": "state", "municipality": "municipality", "conservation_unit": "consunit"}[level]
+    names = table.column(columns.get(name_field, columns.get("geocode", columns["year"]))).to_pylist()
+    keep = ~missing
+    out = pd.DataFrame({
+        "year": year[keep].astype(np.int64), "area_km2": area[keep],
+        "state": pd.array(state[keep], dtype="str"),
+        "level": pd.array(np.full(int(keep.sum()), level, dtype=object), dtype="str"),
+        "name": pd.array(np.array([(n or "").strip() for n in names], dtype=object)[keep], dtype="str"),
+    })
+    report.rows_kept = len(out)
+    if len(out):
+        report.period = (str(int(out["year"].min())), str(int(out["year"].max())))
+    return out, report

@@ -32,7 +32,8 @@ _NAME_TO_UF: dict[str, str] = {normalise_name(name): uf for uf, name in STATES.v
 
 
 def uf_from_text(value: object) -> str | None:
-    """UF for a state name (any case/accents), a UF, or an IBGE code given as text; else None."""
+    """UF for a state name (any case/accents), a UF, an IBGE state code, or an IBGE municipality code
+    (6 or 7 digits, the first two being the state's), given as text or a number; else None."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     key = normalise_name(str(value))
@@ -44,7 +45,12 @@ def uf_from_text(value: object) -> str | None:
         code = float(key)
     except ValueError:
         return None
-    return STATES[int(code)][0] if code.is_integer() and int(code) in STATES else None
+    if not code.is_integer():
+        return None
+    code = int(code)
+    if 100_000 <= code <= 9_999_999:  # a municipality: its state's code leads
+        code = int(str(code)[:2])
+    return STATES[code][0] if code in STATES else None
 
 
 def map_unique(values: pd.Series, func) -> pd.Series:

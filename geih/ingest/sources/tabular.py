@@ -16,6 +16,15 @@ arrays (pandas Series are accepted too).
 Encoding: a CSV is read as UTF-8 (a byte-order mark is accepted); a file that is not valid UTF-8 is
 decoded as Latin-1 instead — which never fails and is what Brazilian Windows exports use — and the
 report records ``encoding='latin-1'`` with a note.
+
+Separators and decimal commas (Brazilian conventions: TerraBrasilis exports, agency tables): the
+separator is the one of ``,``/``;``/tab that splits the header into the most fields (a tie is ``,``).
+A file that is not comma-separated is read as text, and when any of its values is a number with a
+decimal comma (``684,7060860136418``, ``7.845,00``) the file is taken to use decimal commas: every
+value written that way, or with dots between groups of three digits (``7.845`` = 7845), is rewritten
+as a plain number (``7845.00``) before parsing; other values are left as they are (a bad one is then
+named by its row). Both are noted in the report. A missing final newline, quoted fields with ``""``
+escapes and non-ASCII header names (``area km²``) need nothing special.
 """
 
 from __future__ import annotations
@@ -33,7 +42,11 @@ from geih.ingest.sources.cleaning import CleaningReport
 
 log = logging.getLogger(__name__)
 
-_OTHER_DELIMITERS = (";", "\t", "|")
+DELIMITERS = (",", ";", "\t")  # separators read; the first wins a tie
+_UNSUPPORTED_DELIMITERS = ("|",)
+# a number with a decimal comma, optionally with dots between thousands: 684,70 / -7.845,00
+_DECIMAL_COMMA = r"^\s*[-+]?(\d{1,3}(\.\d{3})+|\d+),\d+\s*$"
+_THOUSANDS_DOTS = r"^\s*[-+]?\d{1,3}(\.\d{3})+\s*$"  # 7.845 in a decimal-comma file
 _MISSING_TEXT = frozenset({"", "nan", "na", "n/a", "null", "none"})
 
 
@@ -54,10 +67,26 @@ class RowNumbers:
         return n
 
 
-def read_header(path: Path) -> tuple[list[str], str]:
-    """The header fields of a CSV (stripped) and the encoding to read it with.
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV is written: its header fields (stripped), encoding and separator."""
 
-    Raises DataError for an empty file, an empty first line or a non-comma delimiter.
+    header: list[str]
+    encoding: str
+    delimiter: str
+
+
+def read_header(path: Path) -> tuple[list[str], str]:
+    """The header fields of a CSV (stripped) and the encoding to read it with (see `csv_dialect`)."""
+    dialect = csv_dialect(path)
+    return dialect.header, dialect.encoding
+
+
+def csv_dialect(path: Path) -> CsvDialect:
+    """The header, encoding and separator of a CSV, from its first line.
+
+    The separator is the one of `DELIMITERS` that splits the header into the most fields. Raises
+    DataError for an empty file, an empty first line, a '|'-separated header or repeated column names.
     """
     name = str(path)
     try:
@@ -75,18 +104,20 @@ def read_header(path: Path) -> tuple[list[str], str]:
     line = line.rstrip("\r\n")
     if not line.strip():
         raise DataError("first line is empty: expected a header line", file=name, row=1)
-    header = [h.strip() for h in next(csv.reader([line]))]
+    splits = {delim: next(csv.reader([line], delimiter=delim)) for delim in DELIMITERS}
+    delimiter = max(DELIMITERS, key=lambda d: len(splits[d]))  # max keeps the first of a tie
+    header = [h.strip() for h in splits[delimiter]]
     if len(header) == 1:
-        for delim in _OTHER_DELIMITERS:
+        for delim in _UNSUPPORTED_DELIMITERS:
             if delim in line:
-                raise DataError(f"wrong delimiter {delim!r}: expected comma-separated values "
-                                "(re-save the file with ',' as separator and '.' as decimal point)",
+                raise DataError(f"wrong delimiter {delim!r}: expected values separated by "
+                                f"{' or '.join(repr(d) for d in DELIMITERS)} (re-save the file)",
                                 file=name, row=1)
     lowered = [h.lower() for h in header]
     dupes = sorted({h for h in lowered if lowered.count(h) > 1})
     if dupes:
         raise DataError(f"duplicate column names in header: {dupes}", file=name, row=1, column=dupes[0])
-    return header, encoding
+    return CsvDialect(header, encoding, delimiter)
 
 
 def read_csv(path: Path, report: CleaningReport, as_strings: bool) -> tuple[pd.DataFrame, RowNumbers]:
@@ -107,8 +138,10 @@ def read_csv_table(path: Path, report: CleaningReport, as_strings: bool):
     import pyarrow.csv as pacsv
 
     name = str(path)
-    header, encoding = read_header(path)
-    names = [h.lower() for h in header]
+    dialect = csv_dialect(path)
+    encoding = dialect.encoding
+    names = [h.lower() for h in dialect.header]
+    as_strings = as_strings or dialect.delimiter != ","  # decimal commas are rewritten as text first
     invalid: list = []
 
     def handler(row) -> str:
@@ -125,7 +158,8 @@ def read_csv_table(path: Path, report: CleaningReport, as_strings: bool):
         opts = pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=enc, use_threads=threads,
                                  block_size=1 << 24)
         return pacsv.read_csv(path, read_options=opts, convert_options=convert,
-                              parse_options=pacsv.ParseOptions(invalid_row_handler=handler))
+                              parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter,
+                                                               invalid_row_handler=handler))
 
     try:
         try:
@@ -157,7 +191,39 @@ def read_csv_table(path: Path, report: CleaningReport, as_strings: bool):
     report.rows_read = table.num_rows + len(invalid)
     if table.num_rows == 0 and not invalid:
         report.note("header only: the file has no data rows")
+    if dialect.delimiter != ",":
+        table, converted = decimal_commas(table)
+        separator = "tab" if dialect.delimiter == "\t" else repr(dialect.delimiter)
+        report.note(f"separator {separator}" + (f"; decimal commas (thousands '.'): {converted} value(s) "
+                                                "read as numbers" if converted else ""))
     return table, RowNumbers(first=2, skipped=skipped)
+
+
+def decimal_commas(table):
+    """Rewrite numbers written with a decimal comma (and dots between thousands) as plain numbers.
+
+    Applies only when some value of the text columns is a number with a decimal comma; then each value
+    that is such a number, or digits grouped by thousands dots, becomes ``-7845.00``-style text. Returns
+    the table and how many values were rewritten.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = [i for i, f in enumerate(table.schema) if _is_text(f.type)]
+    if not any(pc.any(pc.match_substring_regex(table.column(i), _DECIMAL_COMMA)).as_py() for i in text):
+        return table, 0
+    converted = 0
+    for i in text:
+        column = table.column(i)
+        hit = pc.fill_null(pc.or_(pc.match_substring_regex(column, _DECIMAL_COMMA),
+                                  pc.match_substring_regex(column, _THOUSANDS_DOTS)), False)
+        n = pc.sum(hit.cast(pa.int64())).as_py() or 0
+        if not n:
+            continue
+        plain = pc.replace_substring(pc.replace_substring(pc.utf8_trim_whitespace(column), ".", ""), ",", ".")
+        table = table.set_column(i, table.field(i), pc.if_else(hit, plain, column))
+        converted += n
+    return table, converted
 
 
 def read_parquet(path: Path, report: CleaningReport, columns: list[str] | None = None
@@ -387,7 +453,8 @@ def _string_buffers(arr) -> tuple[np.ndarray, np.ndarray]:
 def arrow_datetime(values) -> np.ndarray | None:
     """Strict text -> naive datetime64[ns], or None to take the careful path (`to_datetime`).
 
-    Accepts only ``YYYY-MM-DD`` and ``YYYY-MM-DD HH:MM:SS`` ('/' or '-' between date parts), with
+    Accepts only ``YYYY-MM-DD`` and ``YYYY-MM-DD HH:MM:SS`` ('/' or '-' between date parts, ' ' or 'T'
+    between date and time), with
     ASCII spaces around, valid calendar dates between 1678 and 2261; text meaning 'no value' gives NaT.
     Anything else returns None, so that the careful path parses it or names the row.
     """
@@ -433,6 +500,8 @@ def arrow_datetime(values) -> np.ndarray | None:
     expected_sep = expected[~is_digit]
     ok = sep == expected_sep
     ok[:, :2] |= sep[:, :2] == ord("/")  # date parts may be separated by '/' as well
+    if width == 19:
+        ok[:, 2] |= sep[:, 2] == ord("T")  # ISO date and time joined by 'T'
     if not ok.all():
         return None
 

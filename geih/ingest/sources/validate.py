@@ -3,11 +3,12 @@
 `validate_path` accepts one file or a directory (searched recursively: the raw layout or loose
 files). The kind of each file comes from the nearest enclosing folder named like a raw sub-folder
 (``hotspots/``, ``weather/``, ...), else from its content: a CSV/Parquet header (hotspot layouts,
-``classification_YYYY`` columns, weather or vegetation-index columns) or a vector's fields and
-geometry type (PRODES fields -> deforestation, a state-code column -> states, other polygons ->
-boundary, lines -> roads, points -> settlements). Files under a ``truth/`` folder (evaluation
-answers, not raw data), hidden files and Shapefile side-cars are skipped; other files with an
-unknown extension are listed as ``ignored``. The first unrecoverable problem raises DataError.
+``classification_YYYY`` columns, weather or vegetation-index columns, an official PRODES increments
+table), a GeoTIFF (MapBiomas land cover) or a vector's fields and geometry type (PRODES fields ->
+deforestation, a state or municipality code column -> states, other polygons -> boundary, lines ->
+roads, points -> settlements). Files under a ``truth/`` folder (evaluation answers, not raw data),
+hidden files and Shapefile side-cars are skipped; other files with an unknown extension, and ``.json``
+files that are not GeoJSON, are listed as ``ignored``. The first unrecoverable problem raises DataError.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import pandas as pd
 from geih.errors import DataError
 from geih.ingest.sources import tabular as tab
 from geih.ingest.sources.folder import KIND_SUFFIXES, SIDECAR_SUFFIXES, TABLE_SUFFIXES, VECTOR_SUFFIXES, reader_for
+from geih.ingest.sources.landcover import RASTER_SUFFIXES
+from geih.ingest.sources.vectors import looks_like_geojson
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +64,13 @@ def validate_path(path: str | Path) -> list[FileSummary]:
         folders = (path.name, *rel.parts[:-1])
         if SKIPPED_FOLDERS & set(rel.parts[:-1]):
             continue
-        if file.suffix.lower() not in (*TABLE_SUFFIXES, *VECTOR_SUFFIXES):
+        if file.suffix.lower() not in (*TABLE_SUFFIXES, *VECTOR_SUFFIXES, *RASTER_SUFFIXES):
             summaries.append(FileSummary(file=str(file), kind="ignored", format="-",
                                          notes=["not a data file"]))
+            continue
+        if file.suffix.lower() == ".json" and not looks_like_geojson(file):
+            summaries.append(FileSummary(file=str(file), kind="ignored", format="-",
+                                         notes=["JSON, not GeoJSON"]))
             continue
         kind = _kind_from_folders(folders) or detect_kind(file)
         summaries.append(_summarise(file, kind))
@@ -85,15 +92,21 @@ def detect_kind(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in VECTOR_SUFFIXES:
         return _vector_kind(path)
+    if suffix in RASTER_SUFFIXES:
+        return "landcover"
     if suffix == ".csv":
+        from geih.ingest.sources.hotspots import detect_csv_format
+        from geih.ingest.sources.prodes import increment_columns
+
         header, _ = tab.read_header(path)
         columns = [h.lower() for h in header]
         try:
-            from geih.ingest.sources.hotspots import detect_csv_format
             detect_csv_format(header)
             return "hotspots"
         except DataError:
             pass
+        if increment_columns(header):
+            return "prodes_increments"
     elif suffix == ".parquet":
         columns = tab.parquet_columns(path)
     else:
@@ -130,13 +143,26 @@ def _vector_kind(path: Path) -> str:
             raise DataError(f"cannot read vector file: {exc}", file=str(path)) from None
         geometry = " ".join(sorted(set(types)))
     if "Polygon" in geometry:
-        return "states" if fields & {*STATE_ID_COLUMNS, *STATE_UF_COLUMNS} else "boundary"
+        return "states" if fields & {*STATE_ID_COLUMNS, *STATE_UF_COLUMNS} - {"id"} \
+            or ("id" in fields and _ibge_ids(path)) else "boundary"
     if "LineString" in geometry:
         return "roads"
     if "Point" in geometry:
         return "settlements"
     raise DataError(f"cannot tell what data this is (geometry type {geometry or 'unknown'})",
                     file=str(path))
+
+
+def _ibge_ids(path: Path) -> bool:
+    """True when a vector's ``id`` field holds 7-digit IBGE municipality codes."""
+    import pyogrio
+
+    try:
+        frame = pyogrio.read_dataframe(path, read_geometry=False)
+    except Exception as exc:  # GDAL errors come in several types
+        raise DataError(f"cannot read vector file: {exc}", file=str(path)) from None
+    column = next(c for c in frame.columns if c.lower() == "id")
+    return bool(len(frame)) and frame[column].astype("str").str.fullmatch(r"\d{7}").all()
 
 
 def _summarise(path: Path, kind: str) -> FileSummary:
@@ -146,6 +172,8 @@ def _summarise(path: Path, kind: str) -> FileSummary:
                           rows_read=report.rows_read, dropped=report.dropped, counts=dict(report.counts),
                           encoding=report.encoding, notes=list(report.notes))
     summary.date_min, summary.date_max = _date_range(frame, kind)
+    if summary.date_min is None and report.period:
+        summary.date_min, summary.date_max = report.period
     summary.bbox = _bbox(frame)
     return summary
 

@@ -11,9 +11,16 @@ Rules shared by every vector loader (counted in the CleaningReport):
 - a feature whose geometry type differs from the expected one raises DataError naming it
   (feature numbers count from 1 in file order).
 
-`read_states` also normalises the state code: a column among ``estado_id``/``CD_UF`` (IBGE code),
-``uf``/``sigla``/``SIGLA_UF`` (UF) or a name column (``NM_UF``/``nome``), giving ``state`` (UF),
-``state_id`` (IBGE int) and geometry.
+GeoJSON is read whatever its extension: ``.geojson`` or ``.json`` (IBGE's mesh API returns
+``.json``, minified, EPSG:4674, which is reprojected like any other CRS and noted).
+
+`read_states` matches each feature to a state, giving ``state`` (UF), ``state_id`` (IBGE int) and
+geometry. The first column, in this order, that names a state for every feature is used: an IBGE code
+(``codarea``, ``CD_UF``, ``estado_id``, ``GEOCODIGO``, ``CD_MUN``, a 7-digit ``id``; a 6/7-digit
+municipality code gives its state), a UF or state name (``SIGLA_UF``, ``sigla``, ``uf``, ``estado``;
+names in any case, accents optional) or a name column (``NM_UF``, ``nome``, ``name``). When several
+features belong to one state (a municipality mesh) their polygons are dissolved into one per state
+(``dissolved_features`` counts the features merged away, noted).
 """
 
 from __future__ import annotations
@@ -36,10 +43,21 @@ GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
     "line": ("LineString", "MultiLineString", "LinearRing"),
     "point": ("Point", "MultiPoint"),
 }
-STATE_ID_COLUMNS = ("estado_id", "cd_uf", "cod_uf", "codigo_uf")
-STATE_UF_COLUMNS = ("uf", "sigla", "sigla_uf", "state", "estado")
+STATE_ID_COLUMNS = ("codarea", "estado_id", "cd_uf", "cod_uf", "codigo_uf", "geocodigo", "cd_mun", "id")
+STATE_UF_COLUMNS = ("sigla_uf", "sigla", "uf", "state", "estado")
 _SINGLE_LAYER_SUFFIXES = frozenset({".geojson", ".json", ".shp", ".fgb"})
 _STATE_NAME_COLUMNS = ("nm_uf", "nome", "name", "nome_uf", "nm_estado")
+_GEOJSON_MARKERS = (b'"feature', b'"geometry', b'"coordinates')
+
+
+def looks_like_geojson(path: str | Path) -> bool:
+    """True when a ``.json``/``.geojson`` file's first 64 KiB read like GeoJSON (features, geometry)."""
+    try:
+        with Path(path).open("rb") as fh:
+            head = fh.read(1 << 16).lower()
+    except OSError:
+        return False
+    return head.lstrip()[:1] == b"{" and any(marker in head for marker in _GEOJSON_MARKERS)
 
 
 def read_gdf(path: str | Path, report: CleaningReport, use_arrow: bool = False):
@@ -146,23 +164,47 @@ def read_states_report(path: str | Path):
 
     report = CleaningReport(file=str(path), format="states")
     gdf = check_geometry(read_gdf(path, report), "polygon", report)
-    lower = {c.lower(): c for c in gdf.columns if c != "geometry"}
-    source = next((lower[c] for c in (*STATE_ID_COLUMNS, *STATE_UF_COLUMNS, *_STATE_NAME_COLUMNS)
-                   if c in lower), None)
-    if source is None:
-        raise DataError("no state code column: expected one of estado_id, CD_UF, uf, sigla "
-                        f"(columns present: {sorted(lower.values())})", file=report.file, column="estado_id")
-    uf = gdf[source].map(uf_from_text)
-    bad = uf.isna().to_numpy()
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        raise DataError(f"feature {gdf.index[pos]}: unknown state code {gdf[source].iloc[pos]!r}",
-                        file=report.file, column=source)
+    source, uf = _state_of_features(gdf, report.file)
+    if uf.duplicated().any():
+        merged = gpd.GeoDataFrame({"state": uf.to_numpy()}, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+        merged = merged.dissolve(by="state", sort=False, as_index=False)
+        report.add("dissolved_features", len(gdf) - len(merged))
+        report.note(f"{len(gdf)} features ({source}) dissolved into {len(merged)} states")
+        uf, geometry = merged["state"], merged.geometry.to_numpy()
+    else:
+        geometry = gdf.geometry.to_numpy()
     out = gpd.GeoDataFrame({"state": uf.astype("str").to_numpy(),
                             "state_id": uf.map(UF_TO_ID).astype("int64").to_numpy()},
-                           geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+                           geometry=geometry, crs=gdf.crs)
     report.rows_kept = len(out)
     return out, report
+
+
+def _state_of_features(gdf, file: str):
+    """(column, UF per feature) from the first column, in the documented order, that names a state
+    for every feature; DataError naming the first column and feature that does not when none does."""
+    lower = {c.lower(): c for c in gdf.columns if c != "geometry"}
+    candidates = [lower[c] for c in (*STATE_ID_COLUMNS, *STATE_UF_COLUMNS, *_STATE_NAME_COLUMNS) if c in lower]
+    if not candidates:
+        raise DataError("no state code column: expected one of codarea, CD_UF, GEOCODIGO, CD_MUN, uf, sigla, "
+                        f"nome (columns present: {sorted(lower.values())})", file=file, column="codarea")
+    first_bad = None
+    for column in candidates:
+        values = gdf[column]
+        if column.lower() == "id" and not values.astype("str").str.fullmatch(r"\d{7}").all():
+            continue  # a plain feature number, not an IBGE municipality code
+        uf = values.map(uf_from_text)
+        bad = uf.isna().to_numpy()
+        if not bad.any():
+            return column, uf.reset_index(drop=True)
+        if first_bad is None:
+            first_bad = (column, int(np.flatnonzero(bad)[0]))
+    if first_bad is None:
+        column = candidates[0]
+        raise DataError(f"column {column!r} holds no IBGE municipality codes (7 digits)", file=file, column=column)
+    column, pos = first_bad
+    raise DataError(f"feature {gdf.index[pos]}: unknown state code {gdf[column].iloc[pos]!r}",
+                    file=file, column=column)
 
 
 def read_states(path: str | Path):

@@ -18,7 +18,9 @@ from scipy import ndimage, special
 from tqdm import tqdm
 
 from geih.domain.grid import LAT_MAX, LON_MIN, Grid
+from geih.ingest.sources.states import STATES
 from geih.ingest.synthetic.config import DeforestationCoefficients, WorldConfig
+from geih.ingest.synthetic.formats import decimal_comma
 from geih.ingest.synthetic.landcover import FOREST, PixelGrid
 
 MIN_POLYGON_KM2 = 0.07  # a little above PRODES' 6.25 ha minimum mapping unit
@@ -296,3 +298,13 @@ def prodes_table(polys: pd.DataFrame, geoms: np.ndarray, cells: pd.DataFrame, ye
         "pub_date": [f"{y}-11-30" for y in year],
         "geometry": p["geometry"].to_numpy(),
     })
+
+
+def official_increments(prodes: pd.DataFrame) -> pd.DataFrame:
+    """The official yearly increments per state as TerraBrasilis exports them (``year;areakm;uf``, full
+    state names, decimal commas): the polygons' areas summed per state and PRODES year."""
+    names = {uf: name for uf, name in STATES.values()}
+    sums = prodes.groupby(["year", "state"], sort=True)["area_km"].sum().reset_index()
+    return pd.DataFrame({"year": sums["year"].astype(str).to_numpy(),
+                         "areakm": decimal_comma(sums["area_km"].to_numpy()),
+                         "uf": sums["state"].map(names).to_numpy()})

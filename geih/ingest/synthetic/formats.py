@@ -16,6 +16,10 @@ import shapely
 
 BDQ_COLUMNS = ("id", "lat", "lon", "data_hora_gmt", "satelite", "municipio", "estado", "pais", "municipio_id",
                "estado_id", "pais_id", "numero_dias_sem_chuva", "precipitacao", "risco_fogo", "bioma", "frp")
+# INPE's yearly all-satellites file (focos_br_todos-sats_YYYY.csv)
+ANNUAL_COLUMNS = ("latitude", "longitude", "data_pas", "satelite", "pais", "estado", "municipio", "bioma",
+                  "numero_dias_sem_chuva", "precipitacao", "risco_fogo", "id_area_industrial", "frp")
+NO_FRP_SATELLITES = ("GOES-16",)  # rows of the yearly file with an empty FRP (as INPE publishes 2019)
 INVALID = -999
 
 
@@ -66,17 +70,31 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def write_geojson(path: Path, properties: pd.DataFrame, geometries: Iterable, name: str) -> None:
-    """A GeoJSON FeatureCollection (RFC 7946, WGS84 lon/lat, 6 decimals), one feature per line."""
+def write_geojson(path: Path, properties: pd.DataFrame, geometries: Iterable, name: str,
+                  crs_epsg: int | None = None, minified: bool = False) -> None:
+    """A GeoJSON FeatureCollection (lon/lat, 6 decimals), one feature per line.
+
+    `crs_epsg` declares a CRS the old way (a ``crs`` member, as IBGE's mesh API does for EPSG:4674);
+    `minified` writes everything on one line without a final newline (IBGE's ``.json`` output).
+    """
     geoms = np.asarray(list(geometries), dtype=object)
     geo_json = shapely.to_geojson(shapely.set_precision(geoms, 1e-6, mode="pointwise"))
     records = properties.to_dict(orient="records")
-    lines = []
+    sep = (",", ":") if minified else (", ", ": ")
+    features = []
     for props, g in zip(records, geo_json):
-        props_json = json.dumps({k: _json_value(v) for k, v in props.items()}, ensure_ascii=False)
-        lines.append(f'{{"type": "Feature", "properties": {props_json}, "geometry": {g}}}')
-    head = f'{{"type": "FeatureCollection", "name": {json.dumps(name)}, "features": [\n'
-    write_text(path, head + ",\n".join(lines) + "\n]}\n")
+        props_json = json.dumps({k: _json_value(v) for k, v in props.items()}, ensure_ascii=False, separators=sep)
+        if minified:
+            g = json.dumps(json.loads(g), separators=sep)
+        features.append(f'{{"type"{sep[1]}"Feature"{sep[0]}"properties"{sep[1]}{props_json}{sep[0]}'
+                        f'"geometry"{sep[1]}{g}}}')
+    crs = "" if crs_epsg is None else (f'"crs"{sep[1]}{{"type"{sep[1]}"name"{sep[0]}"properties"{sep[1]}'
+                                       f'{{"name"{sep[1]}"urn:ogc:def:crs:EPSG::{crs_epsg}"}}}}{sep[0]}')
+    head = f'{{"type"{sep[1]}"FeatureCollection"{sep[0]}"name"{sep[1]}{json.dumps(name)}{sep[0]}{crs}"features"{sep[1]}['
+    if minified:
+        write_text(path, head + ",".join(features) + "]}")
+    else:
+        write_text(path, head + "\n" + ",\n".join(features) + "\n]}\n")
 
 
 def uuid4_strings(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -125,13 +143,70 @@ def bdqueimadas_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return out[list(BDQ_COLUMNS)]
 
 
-def write_bdqueimadas(path: Path, formatted: pd.DataFrame) -> None:
-    """Write one BDQueimadas CSV (comma, no quoting needed, UTF-8, LF)."""
-    lines = [",".join(BDQ_COLUMNS)]
+def annual_all_satellites_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Format hotspot records as INPE's yearly all-satellites file: numbers padded by spaces on both
+    sides, no id, ``id_area_industrial`` 0, FRP empty for `NO_FRP_SATELLITES`."""
+    if len(rows) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ANNUAL_COLUMNS})
+    t = rows["time"].to_numpy().astype("datetime64[s]")
+    precip, frp = rows["precip"].to_numpy(), rows["frp"].to_numpy()
+    out = pd.DataFrame({
+        "latitude": np.char.mod("%12.6f ", rows["lat"].to_numpy()),
+        "longitude": np.char.mod("%12.6f ", rows["lon"].to_numpy()),
+        "data_pas": np.char.replace(np.datetime_as_string(t, unit="s"), "T", " "),
+        "satelite": rows["satellite"].to_numpy(),
+        "pais": "Brasil",
+        "estado": rows["estado"].to_numpy(),
+        "municipio": rows["municipio"].to_numpy(),
+        "bioma": rows["bioma"].to_numpy(),
+        "numero_dias_sem_chuva": np.char.mod(" %d ", rows["dsr"].to_numpy().astype(np.int64)),
+        "precipitacao": np.where(precip == INVALID, f" {INVALID} ", np.char.mod(" %.1f ", precip)),
+        "risco_fogo": np.char.add(np.char.add(" ", _fmt_risk(rows["risk"].to_numpy()).astype(str)), " "),
+        "id_area_industrial": " 0 ",
+        "frp": np.where(np.isin(rows["satellite"].to_numpy(), NO_FRP_SATELLITES), "", np.char.mod(" %.1f ", frp)),
+    })
+    return out[list(ANNUAL_COLUMNS)]
+
+
+def write_delimited(path: Path, formatted: pd.DataFrame, columns: Iterable[str], sep: str = ",",
+                    final_newline: bool = True) -> None:
+    """Write string columns as delimited text (no quoting needed, UTF-8, LF)."""
+    columns = list(columns)
+    lines = [sep.join(columns)]
     if len(formatted):
-        cols = [formatted[c].to_numpy().astype(str) for c in BDQ_COLUMNS]
+        cols = [formatted[c].to_numpy().astype(str) for c in columns]
         body = cols[0]
         for c in cols[1:]:
-            body = np.char.add(np.char.add(body, ","), c)
+            body = np.char.add(np.char.add(body, sep), c)
         lines.extend(body.tolist())
-    write_text(path, "\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + ("\n" if final_newline else ""))
+
+
+def write_bdqueimadas(path: Path, formatted: pd.DataFrame) -> None:
+    """Write one BDQueimadas CSV of the current layout (comma, no quoting needed, UTF-8, LF)."""
+    write_delimited(path, formatted, BDQ_COLUMNS)
+
+
+def decimal_comma(values: np.ndarray) -> np.ndarray:
+    """Numbers as Brazilian spreadsheets write them: full precision, a comma for the decimal point."""
+    return np.array([repr(float(v)).replace(".", ",") for v in values], dtype=object)
+
+
+def write_geotiff(path: Path, bands: dict[str, np.ndarray], west: float, north: float, pixel_deg: float) -> None:
+    """A north-up EPSG:4326 GeoTIFF of uint8 class codes, one named band per entry of `bands`
+    (0 = no data), deflate-compressed, written atomically; GDAL adds no timestamp."""
+    import rasterio
+    from rasterio.transform import Affine
+
+    arrays = list(bands.values())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = atomic_path(path)
+    profile = {"driver": "GTiff", "width": arrays[0].shape[1], "height": arrays[0].shape[0],
+               "count": len(arrays), "dtype": "uint8", "nodata": 0, "crs": "EPSG:4326",
+               "transform": Affine(pixel_deg, 0.0, west, 0.0, -pixel_deg, north), "compress": "deflate",
+               "tiled": True, "blockxsize": 256, "blockysize": 256}
+    with rasterio.open(tmp, "w", **profile) as dst:
+        for i, (name, array) in enumerate(bands.items(), start=1):
+            dst.write(array.astype(np.uint8), i)
+            dst.set_band_description(i, name)
+    _commit(tmp, path)

@@ -21,9 +21,6 @@ from geih.ingest.synthetic import geography as geo
 from geih.ingest.synthetic.config import LandcoverCoefficients
 
 FOREST, SAVANNA, GRASSLAND, PASTURE, SOY, TEMP_CROP, MOSAIC, URBAN, WATER = 3, 4, 12, 15, 39, 19, 21, 24, 33
-CLASS_NAMES = {FOREST: "Forest formation", SAVANNA: "Savanna formation", GRASSLAND: "Grassland",
-               PASTURE: "Pasture", SOY: "Soybean", TEMP_CROP: "Other temporary crop", MOSAIC: "Mosaic of uses",
-               URBAN: "Urban area", WATER: "River, lake, ocean"}
 # Groups used by the fire and vegetation models.
 GROUPS = {"forest": (FOREST,), "savanna": (SAVANNA,), "grassland": (GRASSLAND,), "pasture": (PASTURE,),
           "crop": (SOY, TEMP_CROP), "mosaic": (MOSAIC,), "other": (URBAN, WATER)}
@@ -159,10 +156,12 @@ def group_fractions(codes: np.ndarray) -> dict[str, np.ndarray]:
     return {g: np.isin(codes, members).mean(axis=1) for g, members in GROUPS.items()}
 
 
-def landcover_table(pix: PixelGrid, by_year: dict[int, np.ndarray]) -> pd.DataFrame:
-    """The MapBiomas-like pixel table: lat, lon, classification_YYYY…, rows north→south, west→east."""
-    order = np.lexsort((pix.col.ravel(), pix.row.ravel()))
-    data = {"lat": np.round(pix.lat.ravel()[order], 6), "lon": np.round(pix.lon.ravel()[order], 6)}
+def landcover_rasters(pix: PixelGrid, by_year: dict[int, np.ndarray]) -> dict[str, np.ndarray]:
+    """The MapBiomas-like yearly rasters over the grid's bounding box (0 outside the cells), one
+    ``classification_YYYY`` band per year."""
+    bands = {}
     for y in sorted(by_year):
-        data[f"classification_{y}"] = by_year[y].ravel()[order].astype(np.int32)
-    return pd.DataFrame(data)
+        raster = np.zeros(pix.shape, dtype=np.uint8)
+        raster[pix.row, pix.col] = by_year[y]
+        bands[f"classification_{y}"] = raster
+    return bands

@@ -11,13 +11,13 @@ from geih.domain.grid import Grid
 
 
 def reference_labels(raw_dir: Path, grid: Grid, satellite: str = "AQUA_M-T") -> pd.DataFrame:
-    """Reference-satellite hotspot counts per (cell_id, month) read back from the BDQueimadas CSVs."""
-    frames = []
-    for path in sorted((Path(raw_dir) / "hotspots").glob("*.csv")):
-        df = pd.read_csv(path, usecols=["lat", "lon", "data_hora_gmt", "satelite"], encoding="utf-8")
-        frames.append(df[df["satelite"] == satellite])
-    hot = pd.concat(frames, ignore_index=True)
-    month = pd.to_datetime(hot["data_hora_gmt"]).dt.to_period("M").dt.to_timestamp()
+    """Reference-satellite hotspot counts per (cell_id, month) read back from the hotspot CSVs with the
+    pipeline's loader (whatever their layout; exact duplicate rows counted once)."""
+    from geih.ingest.sources.folder import load_folder
+
+    hot, _ = load_folder(Path(raw_dir) / "hotspots", "hotspots")
+    hot = hot[hot["satellite"] == satellite]
+    month = hot["datetime"].dt.to_period("M").dt.to_timestamp()
     out = pd.DataFrame({"cell_id": grid.cell_of(hot["lat"].to_numpy(), hot["lon"].to_numpy()), "month": month})
     return out.groupby(["cell_id", "month"]).size().rename("count").reset_index()
 

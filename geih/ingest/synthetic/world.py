@@ -15,7 +15,7 @@ import pyarrow as pa
 import shapely
 from shapely.geometry import Polygon
 
-from geih.domain.grid import Grid
+from geih.domain.grid import LAT_MAX, LON_MIN, Grid
 from geih.ingest.synthetic import deforestation as defo
 from geih.ingest.synthetic import fires as fi
 from geih.ingest.synthetic import formats as fmt
@@ -137,7 +137,6 @@ def write_raw(world: World, raw_dir: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     vectors = {
         "boundary/legal_amazon.geojson": (pd.DataFrame({"name": ["Amazônia Legal"]}), [world.boundary]),
-        "states/states.geojson": (world.states[["state", "state_id", "name"]], world.states.geometry),
         "roads/roads.geojson": (world.roads[["name", "kind"]], world.roads.geometry),
         "settlements/settlements.geojson": (world.settlements[["name", "population"]],
                                             world.settlements.geometry),
@@ -145,9 +144,18 @@ def write_raw(world: World, raw_dir: Path) -> dict[str, int]:
     for rel, (props, geoms) in vectors.items():
         fmt.write_geojson(raw_dir / rel, props, geoms, Path(rel).stem)
         counts[rel] = len(props)
+    # states as IBGE's mesh API returns them: .json, codarea as text, EPSG:4674 declared, one line
+    rel = "states/ibge_malha_uf.json"
+    fmt.write_geojson(raw_dir / rel, pd.DataFrame({"codarea": world.states["state_id"].astype(str).to_numpy()}),
+                      world.states.geometry, "malha_uf", crs_epsg=4674, minified=True)
+    counts[rel] = len(world.states)
+
+    rel = "landcover/mapbiomas_lulc.tif"
+    fmt.write_geotiff(raw_dir / rel, lc.landcover_rasters(world.pix, world.landcover), LON_MIN, LAT_MAX,
+                      world.pix.pixel_deg)
+    counts[rel] = len(world.landcover)
 
     tables = {
-        "landcover/mapbiomas_lulc.parquet": lambda: lc.landcover_table(world.pix, world.landcover),
         "weather/weather_daily.parquet": lambda: wx.weather_table(world.cells, world.weather),
         "vegetation_index/mod13_16day.parquet": lambda: veg.vegetation_table(
             world.cells, world.weather, world.fractions, world.cleared_monthly, world.monthly.months,
@@ -164,14 +172,33 @@ def write_raw(world: World, raw_dir: Path) -> dict[str, int]:
     rel = "deforestation/prodes_yearly_deforestation.geojson"
     fmt.write_geojson(raw_dir / rel, prodes.drop(columns="geometry"), prodes["geometry"], "yearly_deforestation")
     counts[rel] = len(prodes)
+    rel = "prodes_increments/prodes_legal_amazon_increments_uf.csv"
+    increments = defo.official_increments(prodes)
+    fmt.write_delimited(raw_dir / rel, increments, increments.columns, sep=";", final_newline=False)
+    counts[rel] = len(increments)
 
+    counts.update(write_hotspots(world, raw_dir))
+    return counts
+
+
+def write_hotspots(world: World, raw_dir: Path) -> dict[str, int]:
+    """The first year in INPE's yearly all-satellites layout, the later years as monthly files of the
+    current layout (as a user who took the yearly download for earlier years would have them)."""
     hot_dir = raw_dir / "hotspots"
-    if hot_dir.exists():  # months of an earlier, longer run would otherwise linger
-        for stale in hot_dir.glob("focos_mensal_br_*.csv"):
+    if hot_dir.exists():  # files of an earlier, longer run would otherwise linger
+        for stale in [*hot_dir.glob("focos_mensal_br_*.csv"), *hot_dir.glob("focos_br_todos-sats_*.csv")]:
             stale.unlink()
+    counts: dict[str, int] = {}
+    year_key = world.hotspots["time"].to_numpy().astype("datetime64[Y]")
+    first = world.config.start_year
+    annual = year_key == np.datetime64(str(first), "Y")
+    name = f"hotspots/focos_br_todos-sats_{first}.csv"
+    fmt.write_delimited(raw_dir / name, fmt.annual_all_satellites_frame(world.hotspots[annual]),
+                        fmt.ANNUAL_COLUMNS)
+    counts[name] = int(annual.sum())
     formatted = fmt.bdqueimadas_frame(world.hotspots)
     month_key = world.hotspots["time"].to_numpy().astype("datetime64[M]")
-    for m in world.span_months:
+    for m in world.span_months[world.span_months.year > first]:
         sel = month_key == np.datetime64(m, "M")
         name = f"hotspots/focos_mensal_br_{m.year}{m.month:02d}.csv"
         fmt.write_bdqueimadas(raw_dir / name, formatted[sel])
@@ -204,11 +231,12 @@ def write_truth(world: World, truth_dir: Path) -> dict[str, int]:
 
 def write_maps(world: World, plots_dir: Path) -> None:
     """The four map PNGs."""
-    from geih.ingest.synthetic import maps  # matplotlib is only needed here
+    from geih.ingest import maps  # matplotlib is only needed here
 
     config, grid, cells = world.config, world.grid, world.cells
     last = config.end_year
-    maps.landcover_map(plots_dir / "landcover.png", world.pix, world.landcover[last], last, world.boundary)
+    maps.landcover_map(plots_dir / "landcover.png", world.pix.row, world.pix.col, world.pix.shape,
+                       world.landcover[last], world.boundary, f"Synthetic land cover (MapBiomas codes), {last}")
     maps.roads_map(plots_dir / "roads_settlements.png", world.states, world.roads, world.settlements)
     ref = world.hotspots[world.hotspots["satellite"] == fi.REFERENCE_SATELLITE]
     cell_of = grid.cell_of(ref["lat"].to_numpy(), ref["lon"].to_numpy())

@@ -148,7 +148,7 @@ def test_strict_and_careful_strategies_give_the_same_frame_and_counts():
 
 
 def test_strict_strategy_declines_what_the_careful_one_parses():
-    rows = [_row(), _row(id="a2", frp=" NA "), _row(id="a3", data_hora_gmt="2024-08-04T17:30:00")]
+    rows = [_row(), _row(id="a2", frp=" NA "), _row(id="a3", data_hora_gmt="2024-08-04 17:30")]
     with pytest.raises(hot._NotPlain):
         _both(rows)
     table = _table(rows)

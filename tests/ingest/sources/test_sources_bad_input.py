@@ -27,8 +27,8 @@ def _write(tmp_path: Path, lines: list[str], name: str = "focos.csv", encoding: 
 
 
 def test_wrong_delimiter(tmp_path):
-    path = _write(tmp_path, [HEADER.replace(",", ";"), ROWS[0].replace(",", ";")])
-    with pytest.raises(DataError, match="wrong delimiter ';'") as err:
+    path = _write(tmp_path, [HEADER.replace(",", "|"), ROWS[0].replace(",", "|")])
+    with pytest.raises(DataError, match="wrong delimiter '\\|'") as err:
         read_hotspots(path)
     assert err.value.file == str(path) and err.value.row == 1
 

@@ -56,7 +56,7 @@ def test_load_folder_vectors_stay_geodataframes(raw):
     roads, _ = load_folder(raw / "roads", "roads")
     assert len(roads) == 2
     lc, _ = load_folder(raw / "landcover", "landcover")
-    assert list(lc.columns) == ["lat", "lon", "year", "class_code"]
+    assert list(lc.columns) == ["lat", "lon", "year", "class_code", "pixels"]
 
 
 def test_load_folder_missing_or_empty_folder(tmp_path):
@@ -71,7 +71,7 @@ def test_load_folder_missing_or_empty_folder(tmp_path):
 
 def test_load_folder_propagates_file_errors(raw):
     (raw / "hotspots" / "c.csv").write_text("a;b;c\n1;2;3\n")
-    with pytest.raises(DataError, match="delimiter") as err:
+    with pytest.raises(DataError, match="unrecognised hotspot CSV header") as err:
         load_folder(raw / "hotspots", "hotspots")
     assert err.value.file.endswith("c.csv")
 

@@ -25,6 +25,9 @@ def _dropped(report) -> int:
     ("inpe_web_lower.csv", "inpe_web", 2), ("inpe_archive.csv", "inpe_archive", 2),
     ("firms_modis.csv", "firms_modis", 5), ("firms_modis_nrt.csv", "firms_modis", 2),
     ("firms_viirs_nrt.csv", "firms_viirs", 3), ("firms_viirs_archive.csv", "firms_viirs", 2),
+    ("inpe_annual_2010.csv", "inpe_annual", 4), ("inpe_annual_2024.csv", "inpe_annual", 4),
+    ("inpe_open_data.csv", "inpe_open_data", 5), ("inpe_open_data_ams.csv", "inpe_open_data", 4),
+    ("firms_viirs_modis_names.csv", "firms_viirs", 4), ("inpe_current_semicolon.csv", "inpe_current", 3),
 ])
 def test_every_layout_gives_the_canonical_frame(name, fmt, n):
     df, report = read_hotspots(HOT / name)
@@ -42,7 +45,8 @@ def test_every_layout_gives_the_canonical_frame(name, fmt, n):
 
 
 def test_format_names_cover_detection():
-    assert set(FORMAT_NAMES) == {"inpe_current", "inpe_web", "inpe_archive", "firms_modis", "firms_viirs"}
+    assert set(FORMAT_NAMES) == {"inpe_current", "inpe_web", "inpe_archive", "inpe_annual", "inpe_open_data",
+                                 "firms_modis", "firms_viirs"}
 
 
 def test_inpe_current_space_padding_uuid_accents_and_cleaning():
@@ -163,3 +167,102 @@ def test_clip_to_region_drops_outside_points():
     square = shapely.box(-59.0, -7.0, -58.0, -6.0)
     out, dropped = clip_to_region(_points(), square)
     assert dropped == 1 and len(out) == 4 and (out["lat"] > -7).all()
+
+
+# ------------------------------------------------------------------ the remaining published layouts
+
+
+def test_annual_all_satellites_older_year_leaves_weather_and_frp_empty():
+    df, report = read_hotspots(HOT / "inpe_annual_2010.csv")   # '  -25.990000 ,' padded on both sides
+    assert df["lat"].iloc[0] == -25.99 and df["lon"].iloc[0] == -50.58
+    assert df["satellite"].tolist() == ["AQUA_M-T", "NOAA-15D", "GOES-12", "ATSR"]   # kept as published
+    assert df[["frp", "days_without_rain", "precipitation", "fire_risk"]].isna().all().all()
+    assert df["state"].tolist() == ["PR", "MT", "PA", "TO"]    # 'PARANÁ', upper case with accents
+    assert report.counts == {} and report.period == ("2010-08-14 13:30:00", "2010-08-15 22:15:00")
+
+
+def test_annual_all_satellites_recent_year_floats_sentinels_goes_and_industrial_areas():
+    df, report = read_hotspots(HOT / "inpe_annual_2024.csv")
+    assert report.counts == {"dropped_duplicate_rows": 1, "dropped_industrial_area": 1,
+                             "nan_days_without_rain_minus999": 1, "nan_precipitation_minus999": 1,
+                             "nan_fire_risk_minus999": 1, "nan_frp_negative": 1}
+    assert "SÃO LUÍS" not in df.to_string() and len(df) == 4        # the industrial-area row is gone
+    assert df["days_without_rain"].tolist()[::2] == [24.0, 7.0] and df["days_without_rain"].max() == 131
+    goes = df[df["satellite"] == "GOES-16"].iloc[0]
+    assert np.isnan(goes["frp"]) and goes["fire_risk"] == 1.0      # GOES rows: empty FRP
+    assert np.isnan(df["precipitation"].iloc[1])                    # '-999.0' is INPE's marker too
+
+
+def test_open_data_coordinates_from_columns_and_geom_only_cross_checked():
+    df, report = read_hotspots(HOT / "inpe_open_data.csv")          # CRLF, longitude before latitude
+    assert df["lat"].iloc[0] == -6.57597 and df["lon"].iloc[0] == -58.85257
+    assert df["datetime"].iloc[0] == pd.Timestamp("2021-07-13 16:10:00")   # ISO 'T'
+    # geom 'POINT (lat lon)': swapped axes counted, never used; a geom of another point counted too
+    assert report.counts["geom_axes_swapped"] == 2 and report.counts["geom_disagrees"] == 1
+    assert df["lat"].iloc[3] == -8.76                               # the columns win over the geom
+    assert any("axes swapped" in n for n in report.notes) and any("another point" in n for n in report.notes)
+    assert df["frp"].isna().all() and df["state"].tolist() == ["AM", "PA", "MT", "RO", "TO"]
+    assert np.isnan(df["days_without_rain"].iloc[1]) and report.counts["nan_fire_risk_minus999"] == 1
+
+
+def test_open_data_south_america_several_countries():
+    df, report = read_hotspots(HOT / "inpe_open_data_ams.csv")       # no id column, no final newline
+    assert len(df) == 4 and report.counts == {"geom_axes_swapped": 4}
+    assert df["state"].isna().tolist() == [True, True, True, False] and df["state"].iloc[3] == "AC"
+
+
+def test_open_data_unreadable_geom_is_counted(tmp_path):
+    lines = (HOT / "inpe_open_data_ams.csv").read_text().splitlines()
+    lines[1] = lines[1].replace("POINT (-17.8 -63.18)", '"LINESTRING (0 0, 1 1)"')
+    (tmp_path / "f.csv").write_text("\n".join(lines) + "\n")
+    df, report = read_hotspots(tmp_path / "f.csv")
+    assert len(df) == 4 and report.counts == {"geom_axes_swapped": 3, "geom_unreadable": 1}
+
+
+def test_firms_instrument_column_beats_the_header():
+    df, report = read_hotspots(HOT / "firms_viirs_modis_names.csv")  # brightness/bright_t31, instrument VIIRS
+    assert report.format == "firms_viirs" and (df["source_format"] == "firms_viirs").all()
+    assert df["satellite"].tolist() == ["NPP-375", "NOAA-20", "NPP-375", "NPP-375"]
+    assert df["confidence"].iloc[:3].tolist() == ["nominal", "high", "low"]
+    assert pd.isna(df["confidence"].iloc[3]) and report.counts == {"nan_confidence_invalid": 1}  # '85': MODIS scale
+    assert any("instrument column says VIIRS" in n for n in report.notes)
+
+
+def test_firms_mixed_instruments_are_read_row_by_row(tmp_path):
+    lines = (HOT / "firms_modis.csv").read_text().splitlines()
+    lines.append("-9.6,-56.9,330.0,0.4,0.4,2021-08-16,1700,N20,VIIRS,h,2,290.0,12.0,D,0")
+    (tmp_path / "mixed.csv").write_text("\n".join(lines) + "\n")
+    df, report = read_hotspots(tmp_path / "mixed.csv")
+    assert report.format == "firms_modis+firms_viirs"
+    assert df["source_format"].tolist() == ["firms_modis"] * 5 + ["firms_viirs"]
+    assert df["satellite"].iloc[-1] == "NOAA-20" and df["confidence"].iloc[-1] == "high"
+
+
+def test_firms_unknown_instrument_or_satellite_of_another_instrument(tmp_path):
+    lines = (HOT / "firms_viirs_modis_names.csv").read_text().splitlines()
+    (tmp_path / "oli.csv").write_text("\n".join([lines[0], lines[1], lines[2].replace("VIIRS", "OLI")]) + "\n")
+    with pytest.raises(DataError, match="unknown FIRMS instrument 'OLI'") as err:
+        read_hotspots(tmp_path / "oli.csv")
+    assert (err.value.row, err.value.column) == (3, "instrument")
+    (tmp_path / "sat.csv").write_text("\n".join([lines[0], lines[1], lines[2].replace(",1,VIIRS", ",Aqua,VIIRS")]) + "\n")
+    with pytest.raises(DataError, match="unknown FIRMS VIIRS satellite 'Aqua'") as err:
+        read_hotspots(tmp_path / "sat.csv")
+    assert (err.value.row, err.value.column) == (3, "satellite")
+
+
+def test_semicolons_decimal_commas_latin1_and_crlf_are_read_and_noted():
+    df, report = read_hotspots(HOT / "inpe_current_semicolon.csv")
+    assert df["lat"].tolist() == [-6.57597, -3.20451, -12.54321] and df["frp"].iloc[0] == 12.5
+    assert df["frp"].iloc[1] == 1234.5                              # '1.234,5': thousands dot
+    assert report.encoding == "latin-1" and report.counts == {"nan_frp_minus999": 1}
+    assert any("separator ';'" in n and "decimal commas" in n for n in report.notes)
+    reference, _ = read_hotspots(HOT / "inpe_current.csv")
+    assert df["state"].tolist() == reference["state"].tolist()[:3]
+
+
+def test_detect_the_new_layouts_from_their_headers():
+    annual = ["latitude", "longitude", "data_pas", "satelite", "pais", "estado", "municipio", "bioma",
+              "numero_dias_sem_chuva", "precipitacao", "risco_fogo", "id_area_industrial", "frp"]
+    assert detect_csv_format(annual) == "inpe_annual"
+    assert detect_csv_format(["FID", "longitude", "latitude", "data_hora_gmt", "satelite", "geom"]) == "inpe_open_data"
+    assert detect_csv_format(["id", "lat", "lon", "data_hora_gmt", "satelite"]) == "inpe_current"

@@ -88,7 +88,7 @@ def test_tables_are_vectorised_and_fast(tmp_path):
 
 def test_landcover_long_frame_and_nodata():
     df, report = read_landcover(TAB / "landcover.csv")
-    assert list(df.columns) == ["lat", "lon", "year", "class_code"]
+    assert list(df.columns) == ["lat", "lon", "year", "class_code", "pixels"] and (df["pixels"] == 1).all()
     assert pd.api.types.is_integer_dtype(df["year"]) and pd.api.types.is_integer_dtype(df["class_code"])
     px = df[(df["lat"] == -3.215)]
     assert px.set_index("year")["class_code"].to_dict() == {2019: 3, 2020: 15, 2021: 15}
@@ -120,9 +120,10 @@ def test_mapbiomas_legend_has_the_documented_codes():
 
 
 def test_tables_bad_files(tmp_path):
-    (tmp_path / "semi.csv").write_text("date;lat;lon;ndvi;evi\n2024-07-27;-3,25;-52,25;0,81;0,50\n")
-    with pytest.raises(DataError, match="wrong delimiter"):
-        read_vegetation_index(tmp_path / "semi.csv")
+    (tmp_path / "pipe.csv").write_text("date|lat|lon|ndvi|evi\n2024-07-27|-3.25|-52.25|0.81|0.50\n")
+    with pytest.raises(DataError, match="wrong delimiter '\\|'") as err:
+        read_vegetation_index(tmp_path / "pipe.csv")
+    assert err.value.row == 1 and err.value.file.endswith("pipe.csv")
     (tmp_path / "junk.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(DataError, match="Parquet") as err:
         read_weather(tmp_path / "junk.parquet")

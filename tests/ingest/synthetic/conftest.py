@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from geih.ingest.synthetic import WorldConfig, generate_world
@@ -48,3 +50,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 @pytest.fixture(scope="session")
 def world_again(tmp_path_factory: pytest.TempPathFactory) -> World:
     return make_world(tmp_path_factory.mktemp("world_b"), SMALL_PARAMS)
+
+
+def landcover_pixels(raw: Path) -> pd.DataFrame:
+    """The world's MapBiomas GeoTIFF as a pixel table (lat, lon, classification_YYYY, ...): the pixels
+    of the cells (code > 0), north to south then west to east."""
+    import rasterio
+
+    with rasterio.open(raw / "landcover" / "mapbiomas_lulc.tif") as src:
+        data, names, t = src.read(), src.descriptions, src.transform
+    rows, cols = np.nonzero(data[0] > 0)
+    table = {"lat": np.round(t.f + (rows + 0.5) * t.e, 6), "lon": np.round(t.c + (cols + 0.5) * t.a, 6)}
+    table.update({name: data[i, rows, cols].astype(np.int32) for i, name in enumerate(names)})
+    return pd.DataFrame(table)

@@ -14,7 +14,7 @@ def _files(root: Path) -> dict[str, bytes]:
 def test_two_runs_write_identical_bytes(world, world_again) -> None:
     a, b = _files(world.root), _files(world_again.root)
     assert set(a) == set(b)
-    assert len(a) == 8 + 36 + 3 + 4  # vectors/tables, 36 monthly CSVs, truth, maps
+    assert len(a) == 9 + 1 + 24 + 3 + 4  # vectors/tables/raster, yearly + 24 monthly CSVs, truth, maps
     differing = [name for name in a if a[name] != b[name]]
     assert differing == []
     assert not any(name.endswith(".tmp") for name in a)
@@ -29,12 +29,14 @@ def test_another_seed_changes_the_world(world, world_factory, small_params, tmp_
     assert a["raw/boundary/legal_amazon.geojson"] == b["raw/boundary/legal_amazon.geojson"]
 
 
-def test_rerun_into_the_same_folder_replaces_stale_monthly_files(world_factory, small_params,
-                                                                tmp_path: Path) -> None:
+def test_rerun_into_the_same_folder_replaces_stale_hotspot_files(world_factory, small_params,
+                                                                 tmp_path: Path) -> None:
     world_factory(tmp_path, {**small_params, "years": 3, "grid_resolution_deg": 2.0, "hotspot_scale": 0.01})
-    world_factory(tmp_path, {**small_params, "years": 2, "grid_resolution_deg": 2.0, "hotspot_scale": 0.01})
-    months = sorted(p.name for p in (tmp_path / "raw" / "hotspots").glob("*.csv"))
-    assert len(months) == 24 and months[-1] == "focos_mensal_br_202012.csv"
+    world_factory(tmp_path, {**small_params, "years": 2, "grid_resolution_deg": 2.0, "hotspot_scale": 0.01,
+                             "start_year": 2018})
+    files = sorted(p.name for p in (tmp_path / "raw" / "hotspots").glob("*.csv"))
+    assert files[0] == "focos_br_todos-sats_2018.csv" and files[1] == "focos_mensal_br_201901.csv"
+    assert len(files) == 13 and files[-1] == "focos_mensal_br_201912.csv"
 
 
 def test_outline_is_valid_and_covers_the_legal_amazon() -> None:
@@ -50,6 +52,6 @@ def test_a_world_without_fires_still_writes_every_file(world_factory, small_para
     w = world_factory(tmp_path, {**small_params, "grid_resolution_deg": 2.5, "years": 2, "hotspot_scale": 1e-9})
     assert w.summary["hotspot_rows"] == 0
     csvs = sorted((w.raw / "hotspots").glob("*.csv"))
-    assert len(csvs) == 24
+    assert len(csvs) == 1 + 12
     assert all(p.read_text(encoding="utf-8").count("\n") == 1 for p in csvs)  # header only
     assert (w.plots / "hotspot_density.png").exists()

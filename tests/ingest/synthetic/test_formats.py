@@ -18,6 +18,7 @@ import shapely
 
 from geih.domain.grid import Grid
 from geih.ingest.synthetic import formats
+from tests.ingest.synthetic.conftest import landcover_pixels
 
 HEADER = ("id,lat,lon,data_hora_gmt,satelite,municipio,estado,pais,municipio_id,estado_id,pais_id,"
           "numero_dias_sem_chuva,precipitacao,risco_fogo,bioma,frp")
@@ -31,12 +32,15 @@ PRODES_FIELDS = ["fid", "state", "path_row", "main_class", "class_name", "def_cl
 COORD = re.compile(r"^ *-?\d{1,3}\.\d{6}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+ANNUAL_HEADER = ("latitude,longitude,data_pas,satelite,pais,estado,municipio,bioma,numero_dias_sem_chuva,"
+                 "precipitacao,risco_fogo,id_area_industrial,frp")
+PADDED = re.compile(r"^ +-?\d+(\.\d+)? $")
 
 
 @pytest.fixture(scope="module")
 def hotspot_rows(world) -> list[list[str]]:
     rows = []
-    for path in sorted((world.raw / "hotspots").glob("*.csv")):
+    for path in sorted((world.raw / "hotspots").glob("focos_mensal_br_*.csv")):
         data = path.read_bytes()
         assert b"\r" not in data
         text = data.decode("utf-8")
@@ -45,13 +49,30 @@ def hotspot_rows(world) -> list[list[str]]:
     return rows
 
 
-def test_one_bdqueimadas_file_per_month_of_the_span(world) -> None:
+def test_first_year_in_the_yearly_file_then_one_file_per_month(world) -> None:
     names = sorted(p.name for p in (world.raw / "hotspots").glob("*"))
-    expected = [f"focos_mensal_br_{y}{m:02d}.csv" for y in range(2019, 2022) for m in range(1, 13)]
+    expected = ["focos_br_todos-sats_2019.csv"] + [f"focos_mensal_br_{y}{m:02d}.csv" for y in range(2020, 2022)
+                                                   for m in range(1, 13)]
     assert names == expected
-    for name in names:
+    for name in names[1:]:
         rows = list(csv.reader((world.raw / "hotspots" / name).open(encoding="utf-8")))[1:]
         assert all(r[3].startswith(f"{name[16:20]}-{name[20:22]}-") for r in rows)
+
+
+def test_yearly_all_satellites_file_layout(world) -> None:
+    text = (world.raw / "hotspots" / "focos_br_todos-sats_2019.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == ANNUAL_HEADER and text.endswith("\n")
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert len(rows) > 2000 and all(len(r) == 13 for r in rows)
+    assert all(r[2].startswith("2019-") and STAMP.match(r[2]) for r in rows)
+    for r in rows[::29]:
+        assert PADDED.match(r[0]) and PADDED.match(r[1]) and len(r[0].split(".")[1]) == 7  # 6 decimals + ' '
+        assert r[4] == "Brasil" and r[5] in STATES and r[11] == " 0 "
+        assert all(PADDED.match(v) for v in r[8:11])
+        assert (r[12] == "") == (r[3] == "GOES-16")  # GOES-16 rows published without FRP
+        assert r[12] == "" or PADDED.match(r[12])
+    assert any(r[3] == "GOES-16" for r in rows) and any(r[8] == " -999 " for r in rows)
 
 
 def test_bdqueimadas_field_formats(hotspot_rows: list[list[str]]) -> None:
@@ -98,11 +119,13 @@ def test_uuid4_strings_are_version_4_and_deterministic() -> None:
 
 def test_vector_layers(world) -> None:
     boundary = gpd.read_file(world.raw / "boundary" / "legal_amazon.geojson")
-    states = gpd.read_file(world.raw / "states" / "states.geojson")
+    path = world.raw / "states" / "ibge_malha_uf.json"
+    text = path.read_text(encoding="utf-8")
+    assert "\n" not in text and json.loads(text)["crs"]["properties"]["name"].endswith("EPSG::4674")
+    states = gpd.read_file(path)  # as IBGE's mesh API returns it: .json, codarea text, SIRGAS 2000
+    assert states.crs.to_epsg() == 4674 and list(states.columns) == ["codarea", "geometry"]
     assert boundary.crs.to_epsg() == 4326 and len(boundary) == 1 and boundary.geometry.iloc[0].is_valid
-    assert dict(zip(states["state"], states["state_id"])) == {
-        "AC": 12, "AM": 13, "RR": 14, "AP": 16, "PA": 15, "MA": 21, "TO": 17, "MT": 51, "RO": 11}
-    assert "Pará" in set(states["name"]) and "Rondônia" in set(states["name"])
+    assert sorted(states["codarea"]) == ["11", "12", "13", "14", "15", "16", "17", "21", "51"]
     assert states.union_all().symmetric_difference(boundary.geometry.iloc[0]).area < 1e-4
     roads = gpd.read_file(world.raw / "roads" / "roads.geojson")
     assert roads.geom_type.eq("LineString").all() and roads["name"].str.contains("BR-163").any()
@@ -116,7 +139,7 @@ def test_vector_layers(world) -> None:
 
 def test_geojson_text_has_no_timestamps(world) -> None:
     today = dt.date.today().isoformat()
-    for path in world.raw.rglob("*.geojson"):
+    for path in [*world.raw.rglob("*.geojson"), *world.raw.rglob("*.json")]:
         text = path.read_text(encoding="utf-8")
         assert today not in text
         assert json.loads(text)["type"] == "FeatureCollection"
@@ -144,6 +167,21 @@ def test_prodes_increments(world) -> None:
     assert tree.query(prodes.geometry.values, predicate="overlaps").shape[1] == 0
 
 
+def test_official_increments_table(world) -> None:
+    path = world.raw / "prodes_increments" / "prodes_legal_amazon_increments_uf.csv"
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    assert lines[0] == "year;areakm;uf" and not text.endswith("\n")  # TerraBrasilis: no final newline
+    rows = [line.split(";") for line in lines[1:]]
+    assert all(len(r) == 3 and "," in r[1] and "." not in r[1] for r in rows)  # decimal commas
+    assert {r[2] for r in rows} <= {"Pará", "Mato Grosso", "Amazonas", "Rondônia", "Acre", "Roraima", "Amapá",
+                                    "Tocantins", "Maranhão"}
+    prodes = gpd.read_file(world.raw / "deforestation" / "prodes_yearly_deforestation.geojson")
+    table = {(int(r[0]), r[2]): float(r[1].replace(",", ".")) for r in rows}
+    assert sum(table.values()) == pytest.approx(prodes["area_km"].sum(), rel=1e-9)
+    assert {y for y, _ in table} == set(world.config.prodes_years)
+
+
 def test_tables(world) -> None:
     weather = pd.read_parquet(world.raw / "weather" / "weather_daily.parquet")
     assert list(weather.columns) == ["date", "lat", "lon", "precip_mm", "tmax_c", "rhmin_pct", "wind_ms",
@@ -155,7 +193,7 @@ def test_tables(world) -> None:
     assert (weather.loc[wet, "precip_mm"] >= 1.0).all() and 0.2 < wet.mean() < 0.7
     assert weather["rhmin_pct"].between(0, 100).all() and weather["tmax_c"].between(15, 48).all()
 
-    lc = pd.read_parquet(world.raw / "landcover" / "mapbiomas_lulc.parquet")
+    lc = landcover_pixels(world.raw)
     years = [f"classification_{y}" for y in (2019, 2020, 2021)]
     assert list(lc.columns) == ["lat", "lon", *years] and len(lc) == n_cells * 100
     assert set(np.unique(lc[years].to_numpy())) <= {3, 4, 12, 15, 19, 21, 24, 33, 39}

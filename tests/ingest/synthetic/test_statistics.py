@@ -11,6 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from geih.domain.grid import Grid, distance_to_features_km
 from geih.ingest.synthetic.validation import oracle_auc_by_year, reference_labels
+from tests.ingest.synthetic.conftest import landcover_pixels
 
 GRID = Grid(1.0)
 
@@ -131,7 +132,7 @@ def test_prodes_truth_and_thresholds(clearing: pd.DataFrame) -> None:
 
 
 def test_landcover_flips_follow_prodes(world) -> None:
-    lc = pd.read_parquet(world.raw / "landcover" / "mapbiomas_lulc.parquet")
+    lc = landcover_pixels(world.raw)
     prodes = _prodes_by_cell(world)
     pixel = 0.1
     c = gpd.GeoSeries(shapely.centroid(prodes.geometry.values))
