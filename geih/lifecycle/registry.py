@@ -234,9 +234,9 @@ def register_model(client: Any, task: str, experiment_id: str, model_sha256: str
 def log_model_from_file(model_path: Path, features_dir: Path) -> ModelSource:
     """Log the DVC model file to the active run (the register stage's), exactly as the train stage
     logs it — input example and signature from the first training rows — and return its source."""
+    import mlflow
     import pandas as pd
 
-    import mlflow
     from geih.modelling.feature_schema import FeatureSchema
     from geih.modelling.training import load_model, log_trained_model
 

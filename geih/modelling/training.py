@@ -82,9 +82,8 @@ def log_sklearn_model(model: Any, X: Any, model_name: str | None = None) -> Any:
     (else cloudpickle), explicit pinned pip requirements, a signature of X → predict_proba and a 5-row
     input example; pyfunc returns predict_proba (column 1 = probability of the positive class).
     Returns MLflow's ModelInfo; tags the run with geih.model_format."""
-    from mlflow.models import infer_signature
-
     import mlflow
+    from mlflow.models import infer_signature
 
     model_name = model_name or spec_of(model).name
     fmt = model_format(model)
