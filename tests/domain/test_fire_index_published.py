@@ -148,3 +148,17 @@ def test_class_bounds_belong_to_the_lower_class(name: str, bound: float):
 def test_mapbiomas_forest_and_pasture_get_the_published_inpe_classes():
     # MapBiomas 3 forest formation → evergreen broadleaf (7); 15 pasture → grassland (1); 4 savanna → 4
     assert fi.vegetation_class_from_mapbiomas(np.array([3, 15, 4, 39])).tolist() == [7, 1, 4, 2]
+
+
+def test_mapbiomas_codes_that_are_not_legend_integers_have_no_class():
+    floats = np.array([3.0, 3.5, -3.0, 255.0, 256.0, 1000.0, np.inf, -np.inf, np.nan, 0.0, 15.0])
+    assert fi.vegetation_class_from_mapbiomas(floats).tolist() == [7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+    ints = np.array([3, -3, 255, 256, 1000, 15, 9], dtype=np.int64)
+    assert fi.vegetation_class_from_mapbiomas(ints).tolist() == [7, 0, 0, 0, 0, 1, 5]
+    assert fi.vegetation_class_from_mapbiomas(np.array([4], dtype=np.uint8)).dtype == np.int8
+
+
+def test_inpe_risk_class_of_values_outside_the_usual_range():
+    v = np.array([-0.2, 0.0, 1.0, 1.7, np.nan])
+    assert fi.inpe_risk_class(v).tolist() == ["mínimo", "mínimo", "crítico", "crítico", ""]
+    assert fi.inpe_risk_class(np.array([[np.nan]])).tolist() == [[""]]

@@ -15,7 +15,9 @@ from geih.tasks import task_names
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {
-    "acquire": {"grid_resolution_deg": 1.5, "years": 3, "subcells": 3},
+    # five years: three PRODES years of training rows, enough for the deforestation model to beat its
+    # climatology baseline (with one or two it does not: tests/pipeline/test_pipeline_science.py)
+    "acquire": {"grid_resolution_deg": 1.5, "years": 5, "subcells": 3},
     "prepare": {task: {"grid_resolution_deg": 1.5} for task in task_names()},
     "train": {"n_estimators": 30},
     "evaluate": {"permutation_repeats": 1},
