@@ -73,20 +73,20 @@ def test_without_a_definition_the_metric_decides():
     assert decide_alias({"roc_auc": 0.85}, champ, AUC, DEF)[0] == CHALLENGER
 
 
-@pytest.mark.parametrize("change,key", [
-    ({"metric": 3}, "register.metric"),
-    ({"higher_is_better": "yes"}, "register.higher_is_better"),
-    ({"min_improvement": -0.1}, "register.min_improvement"),
-    ({"min_roc_auc": 1.5}, "register.min_roc_auc"),
-    ({"min_roc_auc": -0.1}, "register.min_roc_auc"),
-    ({"extra": 1}, "register"),
+@pytest.mark.parametrize("change,key,words", [
+    ({"metric": 3}, "register.metric", "expected a metric name such as roc_auc"),
+    ({"higher_is_better": "yes"}, "register.higher_is_better", "expected true or false, got 'yes'"),
+    ({"min_improvement": -0.1}, "register.min_improvement", "got -0.1"),
+    ({"min_roc_auc": 1.5}, "register.min_roc_auc", "[0.0, 1.0], got 1.5"),
+    ({"min_roc_auc": -0.1}, "register.min_roc_auc", "[0.0, 1.0], got -0.1"),
+    ({"extra": 1}, "register", "extra"),
 ])
-def test_register_params_are_checked(change: dict, key: str):
+def test_register_params_are_checked(change: dict, key: str, words: str):
     check_register_params(AUC)
     check_register_params({k: v for k, v in AUC.items() if k != "higher_is_better"})
     with pytest.raises(ParamsError) as err:
         check_register_params({**AUC, **change})
-    assert err.value.key.startswith(key)
+    assert err.value.key.startswith(key) and words in str(err.value)
 
 
 def test_metric_tags_keep_finite_numbers_only():

@@ -200,3 +200,32 @@ def test_monthly_hotspot_counts_ignore_detections_outside_cells_and_months():
                         "datetime": pd.to_datetime(["2020-01-31 23:59", "2020-02-01 00:00", "2020-04-01 00:00",
                                                     "2020-03-15 12:00", "2020-01-10 12:00"])})
     assert fire_risk.monthly_hotspot_counts(hot, GRID, c, months).tolist() == [[1, 1, 0], [0, 0, 0], [0, 0, 1]]
+
+
+def test_every_fire_risk_history_feature_on_the_hand_panel():
+    """Cell 0 of the hand panel has j hotspots and 100 + j mm of rain in month j; its neighbour 2j."""
+    from tests.tasks.test_fire_features import hand_panel
+
+    feats = fire_risk.featurize(hand_panel(), 1.0)
+    cell0 = feats[feats["cell_id"] == feats["cell_id"].min()].set_index("month")
+    first, row = cell0.iloc[0], cell0.loc[pd.Timestamp("2021-02-01")]  # month indices 11 and 13
+    assert first["fire_months_12m"] == 11 and row["fire_months_12m"] == 12  # month 0 had none
+    assert row["hotspots_mean_all_past"] == pytest.approx(6.5)  # mean of 0…13
+    assert first["fire_rate_label_calendar_month"] == 0.0 and row["fire_rate_label_calendar_month"] == 1.0
+    assert row["hotspots_label_calendar_month"] == 2.0 and cell0.iloc[-1]["hotspots_label_calendar_month"] == 3.0
+    assert row["neighbour_hotspots_12m"] == 2 * sum(range(2, 14))
+    assert row["precip_mm_m1"] == 112.0 and row["precip_label_calendar_month_clim"] == 102.0
+    assert row["label_month"] == pd.Timestamp("2021-03-01")
+    assert row["label_month_sin"] == pytest.approx(1.0) and row["label_month_cos"] == pytest.approx(0.0, abs=1e-12)
+    # label month January: angle 2π · 1/12
+    assert first["label_month_sin"] == pytest.approx(0.5) and first["label_month_cos"] == pytest.approx(3 ** 0.5 / 2)
+    assert list(feats.columns[:6]) == ["cell_id", "month", "label_month", "state", "n_hotspots_label_month", "label"]
+    assert len(feats) == 3 * 4 and feats.index.tolist() == list(range(12))
+
+
+def test_fire_risk_featurize_refuses_an_incomplete_panel():
+    from geih.errors import DataError
+    from tests.tasks.test_fire_features import hand_panel
+
+    with pytest.raises(DataError, match="complete cell × month grid"):
+        fire_risk.featurize(hand_panel().iloc[1:], 1.0)
