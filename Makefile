@@ -24,7 +24,7 @@ EXPS_DROP := ^(data|geih|stages|models|metrics|reports)/[^:]+$$
 EXPS_ARGS ?=
 
 .PHONY: repro repro-pull test test-fast test-data test-pipeline lint venv tracking-init mlflow-ui mlflow-serve bench \
-	bench-serving serve clean-venv plots-template plots plots-diff push pull exps
+	bench-serving serve clean-venv plots-template plots plots-diff push pull exps mutation
 
 venv: $(STAMP) $(PLOTS_TEMPLATE)
 
@@ -79,6 +79,25 @@ test-data: $(STAMP)
 
 test-pipeline: $(STAMP)
 	$(BIN)/python -m pytest -q -m pipeline
+
+# Mutation testing of the scientific core ([tool.mutmut] in pyproject.toml), driven by the fast tier; prints
+# killed/surviving mutants per module. Slow (tens of minutes on 2 cores); results stay in mutants/.
+# The scope: the scientific functions of the files [tool.mutmut] mutates (not the raw-folder plumbing of
+# prepare, the weather cube or MLflow I/O, which the data and pipeline tiers test).
+MUTATION_JOBS ?= 2
+MUTATION_SCOPE ?= 'geih.domain.fire_index.*' 'geih.domain.risk_levels.*' 'geih.ingest.sources.hotspot_rules.*' \
+	'geih.tasks.fire_risk.x_featurize__*' 'geih.tasks.fire_risk.x__*' 'geih.tasks.fire_risk.x_monthly_hotspot_counts__*' \
+	'geih.tasks.deforestation.*' 'geih.tasks.common.x_days_since_rain__*' 'geih.tasks.common.x_prodes_year_of__*' \
+	'geih.tasks.common.x_last_complete_prodes_year__*' 'geih.tasks.common.x_clearing_lookup__*' \
+	'geih.tasks.common.x_landcover_fractions__*' 'geih.tasks.common.x_clearing_by_cell_year__*' \
+	'geih.tasks.common.x_dominant_class__*' 'geih.tasks.common.x_cell_positions__*' 'geih.tasks.common.x_assign_states__*' \
+	'geih.modelling.splits.*' 'geih.modelling.metrics.*' 'geih.modelling.truth.*' 'geih.lifecycle.registry.*' \
+	'geih.lifecycle.bundle_files.predict.*'
+mutation: $(STAMP)
+	rm -rf mutants
+	env -u PYTHONPATH $(BIN)/mutmut run --max-children $(MUTATION_JOBS) $(MUTATION_SCOPE) > mutants.log 2>&1 \
+		|| (tail -40 mutants.log; exit 1)
+	$(BIN)/python tests/mutation_summary.py --survivors --json mutants/summary.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -26,9 +26,11 @@ def tiny_world(tmp_path_factory) -> Path:
     return root / "raw"
 
 
-# Test tiers (pytest -m unit|data|pipeline): `pipeline` for tests/pipeline (a whole `dvc repro`, servers),
+# Test tiers (pytest -m unit|data|pipeline): `pipeline` for tests/pipeline (a whole `dvc repro`, servers) and
+# for tests on a real MLflow store (`store_root`: a store migration and model logging take 10–90 s each),
 # `data` for tests that generate a synthetic world or check prepared tables, `unit` for everything else.
 DATA_FIXTURES = {"tiny_world", "world", "world_factory", "small_world"}
+STORE_FIXTURES = {"store_root"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -37,9 +39,10 @@ def pytest_collection_modifyitems(config, items):
         if own:
             continue
         parts = Path(str(item.fspath)).relative_to(REPO_ROOT / "tests").parts
-        if parts[0] == "pipeline":
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if parts[0] == "pipeline" or STORE_FIXTURES & fixtures:
             item.add_marker(pytest.mark.pipeline)
-        elif DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+        elif DATA_FIXTURES & fixtures:
             item.add_marker(pytest.mark.data)
         else:
             item.add_marker(pytest.mark.unit)

@@ -25,10 +25,19 @@ def write_feature_tables(folder: Path, train: pd.DataFrame, test: pd.DataFrame, 
 
 
 def load_split(folder: Path, part: str) -> pd.DataFrame:
-    """The `train` or `test` table of a features folder; missing → DataError naming the file."""
+    """The `train` or `test` table of a features folder; missing, or without a column its schema.json
+    names (ids, label, features) → DataError naming the file and column."""
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}, got {part!r}")
     path = Path(folder) / f"{part}.parquet"
     if not path.exists():
         raise DataError("missing; run the featurize stage first", file=str(path))
-    return pd.read_parquet(path)
+    table = pd.read_parquet(path)
+    if (Path(folder) / SCHEMA_FILE).exists():
+        schema = FeatureSchema.load(folder)
+        wanted = [*schema.id_columns, schema.label, *schema.feature_names]
+        missing = [c for c in wanted if c not in table.columns]
+        if missing:
+            raise DataError(f"columns {missing} named by {SCHEMA_FILE} are missing; re-run the featurize stage",
+                            file=str(path), column=missing[0])
+    return table

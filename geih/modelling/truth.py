@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from geih.errors import DataError
 from geih.io import read_json
 from geih.modelling.feature_schema import FeatureSchema
 
@@ -28,6 +29,9 @@ def load_truth(truth_dir: Path, task: Task, schema: FeatureSchema) -> pd.DataFra
     manifest = read_json(manifest_path)
     if not manifest.get("available"):
         return None
+    if "grid_resolution_deg" not in manifest:
+        raise DataError("truth manifest has no grid_resolution_deg", file=str(manifest_path),
+                        column="grid_resolution_deg")
     if abs(float(manifest["grid_resolution_deg"]) - float(schema.grid_resolution_deg)) > 1e-9:
         log.warning("truth grid %.3f° differs from the task grid %.3f°: no oracle bound",
                     manifest["grid_resolution_deg"], schema.grid_resolution_deg)
@@ -39,7 +43,14 @@ def load_truth(truth_dir: Path, task: Task, schema: FeatureSchema) -> pd.DataFra
                         manifest.get(manifest_key))
             return None
     path = Path(truth_dir) / f"{task.name}.parquet"
-    return pd.read_parquet(path) if path.exists() else None
+    if not path.exists():
+        return None
+    truth = pd.read_parquet(path)
+    missing = [c for c in ("cell_id", task.truth_time_column or task.time_column, "probability")
+               if c not in truth.columns]
+    if missing:
+        raise DataError(f"truth table lacks column(s) {missing}", file=str(path), column=missing[0])
+    return truth
 
 
 def oracle_scores(test: pd.DataFrame, truth: pd.DataFrame | None, task: Task) -> np.ndarray:

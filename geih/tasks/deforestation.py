@@ -239,8 +239,10 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     panel = panel.merge(precip, on=["cell_id", "year"], how="left")
     panel = panel.merge(vegetation_stats(grid, cells, vi, years), on=["cell_id", "year"], how="left")
     lc = common.landcover_fractions(grid, cells, landcover)
-    # Land cover of calendar year Y−2 ends before PRODES year Y starts (1 Aug Y−1).
-    panel["lc_year"] = np.clip(panel["year"] - 2, lc["year"].min(), lc["year"].max())
+    # Land cover of calendar year Y−2 ends before PRODES year Y starts (1 Aug Y−1); the latest map stands in
+    # for later years. A year with no map that old gets none (NaN): a later map would show the clearing of
+    # its own label year.
+    panel["lc_year"] = np.minimum(panel["year"] - 2, lc["year"].max())
     panel = panel.merge(lc.rename(columns={"year": "lc_year"}), on=["cell_id", "lc_year"], how="left")
     panel = panel.drop(columns=["lc_year"]).sort_values(["cell_id", "year"], kind="stable").reset_index(drop=True)
     panel["label"] = (panel["cleared_km2"] > float(p["threshold_km2"])).astype(np.int64)

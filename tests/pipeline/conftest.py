@@ -15,7 +15,9 @@ from geih.tasks import task_names
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {
-    "acquire": {"grid_resolution_deg": 1.5, "years": 3, "subcells": 3},
+    # five years: three PRODES years of training rows, enough for the deforestation model to beat its
+    # climatology baseline (with one or two it does not: tests/pipeline/test_pipeline_science.py)
+    "acquire": {"grid_resolution_deg": 1.5, "years": 5, "subcells": 3},
     "prepare": {task: {"grid_resolution_deg": 1.5} for task in task_names()},
     "train": {"n_estimators": 30},
     "evaluate": {"permutation_repeats": 1},
@@ -59,13 +61,30 @@ def copy_worktree(dest: Path) -> None:
         shutil.copy2(src, dest / rel)
 
 
+def committed_params() -> dict:
+    """params.yaml as committed (HEAD), not the working tree's: `dvc exp run` leaves the params of the last
+    experiment in the working tree (another model, a label threshold the truth does not have)."""
+    shown = subprocess.run(["git", "show", "HEAD:params.yaml"], cwd=REPO, capture_output=True, text=True)
+    if shown.returncode != 0:
+        raise AssertionError(f"cannot read the committed params.yaml: {shown.stderr.strip()}")
+    return yaml.safe_load(shown.stdout)
+
+
+def feature_records(frame, features: list[str]) -> list[dict]:
+    """Rows as JSON-ready records at full float precision (NaN → None). `DataFrame.to_json` rounds to
+    15 significant digits (-0.4999999999999998 → -0.5), which can cross a tree's split."""
+    import math
+
+    return [{f: None if math.isnan(v) else v for f, v in zip(features, row)}
+            for row in frame[features].astype("float64").itertuples(index=False, name=None)]
+
+
 @pytest.fixture(scope="session")
 def tiny_repo(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("pipeline") / "repo"
     root.mkdir()
     copy_worktree(root)
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    (root / "params.yaml").write_text(yaml.safe_dump(deep_update(params, TINY), sort_keys=False))
+    (root / "params.yaml").write_text(yaml.safe_dump(deep_update(committed_params(), TINY), sort_keys=False))
     run(["git", "init", "-q", "-b", "main"], root)
     run(["git", "add", "-A"], root)
     run(["git", "commit", "-qm", "tiny"], root)

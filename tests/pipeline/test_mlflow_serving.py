@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from geih.lifecycle.bundle import load_predictor
+from tests.pipeline.conftest import feature_records
 from tests.pipeline.mlflow_support import copy_repo, env_for, free_port, loopback_server
 
 NAMES = {"fire_risk": "geih-fire-risk", "deforestation": "geih-deforestation"}
@@ -46,7 +47,7 @@ def bundle_rows(root: Path, task: str) -> tuple[pd.DataFrame, list[float]]:
     model, info = module.load_bundle(bundle)
     rows = pd.read_parquet(root / "data" / "features" / task / "test.parquet").head(ROWS)
     rows = rows[info["features"]].astype("float64")
-    records = json.loads(rows.to_json(orient="records"))
+    records = feature_records(rows, info["features"])  # full precision: to_json would round
     return rows, [p["probability"] for p in module.predict(records, model, info)]
 
 
@@ -72,8 +73,8 @@ def test_mlflow_models_serve_champion(serve_repo: Path, tmp_path: Path):
     env = env_for(serve_repo, MLFLOW_TRACKING_URI=store_uri(serve_repo))
     cmd = [str(Path(sys.executable).parent / "mlflow"), "models", "serve", "-m", "models:/geih-fire-risk@champion",
            "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    split = json.loads(rows.to_json(orient="split", index=False))
-    body = json.dumps({"dataframe_split": {"columns": split["columns"], "data": split["data"]}}).encode()
+    data = [[record[f] for f in rows.columns] for record in feature_records(rows, list(rows.columns))]
+    body = json.dumps({"dataframe_split": {"columns": list(rows.columns), "data": data}}).encode()
     with loopback_server(cmd, f"http://127.0.0.1:{port}/ping", serve_repo, env, tmp_path / "serve.log"):
         request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
                                          headers={"Content-Type": "application/json"})

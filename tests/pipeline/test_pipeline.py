@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from geih.tasks import get_task, task_names
-from tests.pipeline.conftest import run
+from tests.pipeline.conftest import feature_records, run
 
 TASKS = task_names()
 STAGES = ("prepare", "featurize", "train", "evaluate", "register", "package", "monitor")
@@ -90,7 +90,7 @@ def test_bundle_predicts_like_the_model(tiny_repo: Path, task: str):
     info = json.loads((bundle / "model_info.json").read_text())
     assert {"name", "version", "run_id", "params", "metrics", "features", "created"} <= set(info)
     test = pd.read_parquet(tiny_repo / "data" / "features" / task / "test.parquet").head(20)
-    records = json.loads(test[info["features"]].to_json(orient="records"))
+    records = feature_records(test, info["features"])  # full precision: to_json would round
     (tiny_repo / "input.json").write_text(json.dumps(records))
     out = subprocess.run([sys.executable, str(bundle / "predict.py"), str(tiny_repo / "input.json")],
                          capture_output=True, text=True, check=True, cwd="/")

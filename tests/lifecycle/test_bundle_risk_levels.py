@@ -1,0 +1,71 @@
+"""The bundle's predict.py bins probabilities into the same risk levels as the library
+(`geih.domain.risk_levels.probability_level`), also exactly at each threshold, and predicts 1 from the
+operating threshold on. Tested through the bundle's public `predict(records, model, info)` with a model
+that returns its one feature as the probability, so every probability is the exact float given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geih.domain.risk_levels import PROBABILITY_LEVELS, PROBABILITY_THRESHOLDS, probability_level
+from geih.lifecycle.bundle import TEMPLATE_DIR, load_predictor
+
+
+class EchoModel:
+    """predict_proba returns the feature `p` itself as the positive-class probability."""
+
+    def predict_proba(self, X):
+        p = np.asarray(X, dtype=np.float64)[:, 0]
+        return np.column_stack([1.0 - p, p])
+
+
+INFO = {
+    "features": ["p"],
+    "input_schema": {"features": [{"name": "p", "dtype": "float64", "minimum": 0.0, "maximum": 1.0,
+                                   "nullable": False}]},
+    "threshold": 0.5, "risk_thresholds": list(PROBABILITY_THRESHOLDS), "risk_levels": list(PROBABILITY_LEVELS),
+}
+# each threshold, the largest float below it and the smallest above it; the ends of [0, 1]
+PROBABILITIES = [0.0, 1.0] + [float(v) for t in PROBABILITY_THRESHOLDS
+                              for v in (np.nextafter(t, 0.0), t, np.nextafter(t, 1.0))]
+
+
+def bundle_predictions(probabilities: list[float]) -> list[dict]:
+    module = load_predictor(TEMPLATE_DIR)
+    return module.predict([{"p": p} for p in probabilities], EchoModel(), INFO)
+
+
+def test_levels_at_each_threshold_match_the_library():
+    out = bundle_predictions(PROBABILITIES)
+    assert [r["risk_level"] for r in out] == list(probability_level(np.array(PROBABILITIES)))
+    # spelled out: a probability equal to a threshold takes the upper level
+    by_p = {p: r["risk_level"] for p, r in zip(PROBABILITIES, out)}
+    for t, below, above in zip(PROBABILITY_THRESHOLDS, PROBABILITY_LEVELS, PROBABILITY_LEVELS[1:]):
+        assert by_p[float(np.nextafter(t, 0.0))] == below and by_p[t] == above
+    assert by_p[0.0] == "baixo" and by_p[1.0] == "crítico"
+
+
+def test_prediction_is_one_from_the_operating_threshold_on():
+    out = bundle_predictions([float(np.nextafter(0.5, 0.0)), 0.5, 0.9, 0.1])
+    assert [r["prediction"] for r in out] == [0, 1, 1, 0]
+    assert [r["probability"] for r in out][2:] == [0.9, 0.1]
+
+
+def test_levels_follow_the_bundles_own_thresholds():
+    """The bundle reads its thresholds from model_info.json, not from a copy of the library's."""
+    info = {**INFO, "risk_thresholds": [0.1, 0.2, 0.3]}
+    module = load_predictor(TEMPLATE_DIR)
+    out = module.predict([{"p": p} for p in (0.05, 0.1, 0.25, 0.3)], EchoModel(), info)
+    assert [r["risk_level"] for r in out] == ["baixo", "médio", "alto", "crítico"]
+    assert list(probability_level(np.array([0.05, 0.1, 0.25, 0.3]), (0.1, 0.2, 0.3))) == [
+        r["risk_level"] for r in out]
+
+
+def test_the_predictions_frame_levels_are_the_librarys():
+    """evaluate writes risk_level with the library; the same probabilities through the bundle agree."""
+    rng = np.random.default_rng(0)
+    probabilities = np.concatenate([rng.random(200), PROBABILITIES])
+    out = bundle_predictions(probabilities.tolist())
+    frame = pd.DataFrame({"library": probability_level(probabilities), "bundle": [r["risk_level"] for r in out]})
+    assert (frame["library"] == frame["bundle"]).all()
