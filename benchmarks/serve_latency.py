@@ -22,7 +22,8 @@ import httpx
 import pandas as pd
 from servers import REPO, VENV_BIN, bench_env, free_port, machine, percentiles, server
 
-NAMES = {"fire_risk": "geih-fire-risk", "deforestation": "geih-deforestation"}
+from geih.tasks import get_task, task_names
+
 TARGET_RATIO = 1 / 3
 
 
@@ -37,14 +38,14 @@ def timed_post(client: httpx.Client, url: str, body: bytes) -> tuple[float, dict
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--task", default="fire_risk", choices=sorted(NAMES))
+    ap.add_argument("--task", default="fire_risk", choices=sorted(task_names()))
     ap.add_argument("--bundle", type=Path, help="default: models/<task>/bundle")
     ap.add_argument("--model-uri", help="default: models:/<registered name>@champion")
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--warmup", type=int, default=30)
     args = ap.parse_args(argv)
     bundle = (args.bundle or REPO / "models" / args.task / "bundle").resolve()
-    uri = args.model_uri or f"models:/{NAMES[args.task]}@champion"
+    uri = args.model_uri or f"models:/{get_task(args.task).registered_name}@champion"
     info = json.loads((bundle / "model_info.json").read_text())
     features = info["features"]
     row = pd.read_parquet(REPO / "data" / "features" / args.task / "test.parquet", columns=features).head(1)

@@ -180,8 +180,8 @@ _COUNTED_VALUES = ("frp", "days_without_rain", "precipitation", "fire_risk")
 def detect_csv_format(header: list[str]) -> str:
     """Name of the hotspot layout (a key of FORMAT_NAMES) a CSV header belongs to.
 
-    Decided by signature columns (``data_hora_gmt`` with ``geom``/``fid`` -> open data, else current;
-    ``datahora``; ``data_pas`` with ``satelite`` -> annual all-satellites, else archive;
+    Decided by signature columns (``geom``/``fid`` -> open data; ``data_hora_gmt`` -> current;
+    ``datahora``; ``data_pas`` with ``satelite`` or ``latitude`` -> annual all-satellites, else archive;
     ``acq_date``/``acq_time`` with ``brightness`` or ``bright_ti4``), else by the best overlap (>= half)
     with a known full header. For FIRMS this is the instrument the header names; the rows' ``instrument``
     values decide (see the module docstring). Raises DataError (no file named) when the header matches
@@ -193,12 +193,14 @@ def detect_csv_format(header: list[str]) -> str:
         for delim in (";", "\t", "|"):
             if delim in names[0]:
                 raise DataError(f"wrong delimiter {delim!r}: expected comma-separated values", row=1)
+    if present & {"geom", "fid"}:  # only the open-data WFS export has these
+        return "inpe_open_data"
     if "data_hora_gmt" in present:
-        return "inpe_open_data" if present & {"geom", "fid"} else "inpe_current"
+        return "inpe_current"
     if "datahora" in present:
         return "inpe_web"
-    if "data_pas" in present:
-        return "inpe_annual" if "satelite" in present else "inpe_archive"
+    if "data_pas" in present:  # the all-satellites file spells latitude out; the archive writes lat
+        return "inpe_annual" if present & {"satelite", "latitude"} else "inpe_archive"
     if present & {"acq_date", "acq_time"}:
         if present & {"bright_ti4", "bright_ti5"}:
             return "firms_viirs"

@@ -54,21 +54,32 @@ def check(kind: str, path: Path, dropped: str) -> None:
         assert error.file == str(path), str(error)
 
 
+def fixture_lines(kind: str, name: str) -> tuple[list[str], str, str]:
+    """(lines, encoding, separator) of a CSV fixture: UTF-8 or Latin-1, ',' or ';' (Brazilian exports)."""
+    raw = (FIXTURES / fixture_dir(kind) / name).read_bytes()
+    try:
+        text, encoding = raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = raw.decode("latin-1"), "latin-1"
+    lines = text.splitlines()
+    return lines, encoding, ";" if ";" in lines[0] and "," not in lines[0] else ","
+
+
 def csv_cases() -> list[tuple[str, str, str]]:
     cases = []
     for kind, name in CSV_FILES:
-        header = (FIXTURES / fixture_dir(kind) / name).read_text(encoding="utf-8").splitlines()[0]
-        cases += [(kind, name, column) for column in header.split(",")]
+        lines, _, sep = fixture_lines(kind, name)
+        cases += [(kind, name, column) for column in lines[0].split(sep)]
     return cases
 
 
 @pytest.mark.parametrize("kind,name,dropped", csv_cases())
 def test_csv_without_a_column(kind: str, name: str, dropped: str, tmp_path: Path):
-    lines = (FIXTURES / fixture_dir(kind) / name).read_text(encoding="utf-8").splitlines()
-    position = lines[0].split(",").index(dropped)
-    kept = [",".join(f for i, f in enumerate(line.split(",")) if i != position) for line in lines]
+    lines, encoding, sep = fixture_lines(kind, name)
+    position = lines[0].split(sep).index(dropped)
+    kept = [sep.join(f for i, f in enumerate(line.split(sep)) if i != position) for line in lines]
     path = tmp_path / name
-    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    path.write_text("\n".join(kept) + "\n", encoding=encoding)
     check(kind, path, dropped)
 
 
