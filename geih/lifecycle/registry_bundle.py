@@ -20,9 +20,10 @@ import joblib
 
 from geih.errors import GeihError
 from geih.lifecycle.bundle import SCHEMA_ARTIFACT, BundleSource, bundle_requirements, write_bundle
-from geih.lifecycle.registry import REGISTERED_NAMES, find_train_run
+from geih.lifecycle.registry import registered_name
 from geih.lifecycle.tracking import connect
 from geih.modelling.feature_schema import FeatureSchema
+from geih.tasks import task_names
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,14 @@ def model_version(client: Any, name: str, alias: str | None, version: str | None
         raise GeihError(f"registered model {name!r} has no {which} ({found})") from exc
 
 
+def find_train_run(client: Any, experiment_id: str, model_sha256: str) -> Any | None:
+    """The newest finished train run whose model file has this hash, or None."""
+    runs = client.search_runs([experiment_id], filter_string=(
+        f"tags.`geih.stage` = 'train' and tags.`geih.model_sha256` = '{model_sha256}' "
+        "and attributes.status = 'FINISHED'"), order_by=["attributes.start_time DESC"], max_results=1)
+    return runs[0] if runs else None
+
+
 def train_run_of(client: Any, mv: Any) -> Any:
     """The train run behind a version: its own run when that is a train run, else the newest train run
     that logged the same model file (tag geih.model_sha256)."""
@@ -111,7 +120,7 @@ def registry_source(client: Any, name: str, alias: str | None, version: str | No
     log.info("loading %s (run %s)", uri, mv.run_id)
     model_path = Path(workdir) / "model.joblib"
     joblib.dump(mlflow.sklearn.load_model(uri), model_path, compress=3)
-    task = mv.tags.get("geih.task") or next((t for t, n in REGISTERED_NAMES.items() if n == name), schema.task)
+    task = mv.tags.get("geih.task") or next((t for t in task_names() if registered_name(t) == name), schema.task)
     aliases = list(getattr(mv, "aliases", []) or [])
     model_id = getattr(mv, "model_id", None) or train.data.tags.get("geih.model_id")
     registry = {"name": name, "version": int(mv.version), "run_id": mv.run_id, "model_id": model_id,

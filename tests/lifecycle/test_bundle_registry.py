@@ -54,7 +54,7 @@ def store(tmp_path_factory):
     train_stage.main(["--task", "fire_risk", "--features", str(features), "--model", str(model),
                       "--metrics", str(root / "train.json")])
     register.main(["--task", "fire_risk", "--model", str(model), "--metrics", str(root / "metrics.json"),
-                   "--out", str(root / "registry.json")])
+                   "--features", str(features), "--out", str(root / "registry.json")])
     package.main(["--task", "fire_risk", "--model", str(model), "--registry", str(root / "registry.json"),
                   "--metrics", str(root / "metrics.json"), "--features", str(features), "--out", str(root / "packaged")])
     yield root
