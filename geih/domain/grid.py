@@ -59,6 +59,13 @@ class Grid:
         return side_km * side_km * np.cos(np.deg2rad(lat))
 
 
+def cell_positions(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Row position in `cells` of each point's cell; -1 outside the region."""
+    lookup = np.full(grid.nrows * grid.ncols + 1, -1, dtype=np.int64)  # last slot: outside (-1)
+    lookup[cells["cell_id"].to_numpy()] = np.arange(len(cells))
+    return lookup[grid.cell_of(lat, lon)]
+
+
 def cells_in_boundary(grid: Grid, boundary) -> pd.DataFrame:
     """Cells whose centre lies inside `boundary` (a shapely geometry in WGS84).
 

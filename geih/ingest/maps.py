@@ -19,7 +19,8 @@ from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from geih.domain.grid import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, Grid, cells_in_boundary
+from geih.domain.grid import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, Grid, cell_positions, cells_in_boundary
+from geih.ingest.sources.landcover import dominant_class
 from geih.io import atomic_path
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ def draw_raw_maps(raw_dir: Path, plots_dir: Path, resolution_deg: float) -> dict
 
     landcover, _ = load_folder(raw_dir / "landcover", "landcover", grid)
     year = int(landcover["year"].max())
-    codes = dominant_codes(grid, cells, landcover[landcover["year"] == year])
+    codes = dominant_class(grid, cells, landcover, year)
     titles["landcover"] = f"Land cover (MapBiomas, dominant class per {resolution_deg:g}° cell), {year}"
     landcover_map(plots_dir / "landcover.png", cells["row"].to_numpy(), cells["col"].to_numpy(),
                   (grid.nrows, grid.ncols), codes, boundary, titles["landcover"])
@@ -191,30 +192,10 @@ def draw_raw_maps(raw_dir: Path, plots_dir: Path, resolution_deg: float) -> dict
     return titles
 
 
-def _positions(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Row of `cells` holding each point; -1 outside."""
-    lookup = np.full(grid.nrows * grid.ncols + 1, -1, dtype=np.int64)
-    lookup[cells["cell_id"].to_numpy()] = np.arange(len(cells))
-    return lookup[grid.cell_of(lat, lon)]
-
-
 def per_cell_counts(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Points per cell of `cells`."""
-    pos = _positions(grid, cells, lat, lon)
+    pos = cell_positions(grid, cells, lat, lon)
     return np.bincount(pos[pos >= 0], minlength=len(cells))
-
-
-def dominant_codes(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame) -> np.ndarray:
-    """The class with the most pixels in each cell (0 where none), from a land-cover frame of one year."""
-    pos = _positions(grid, cells, landcover["lat"].to_numpy(), landcover["lon"].to_numpy())
-    keep = pos >= 0
-    codes, index = np.unique(landcover["class_code"].to_numpy()[keep], return_inverse=True)
-    table = np.bincount(pos[keep] * len(codes) + index, weights=landcover["pixels"].to_numpy()[keep],
-                        minlength=len(cells) * len(codes)).reshape(len(cells), len(codes))
-    out = np.zeros(len(cells), dtype=np.int64)
-    present = table.sum(axis=1) > 0
-    out[present] = codes[table[present].argmax(axis=1)]
-    return out
 
 
 def days_without_rain_on(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> tuple[pd.Timestamp, np.ndarray]:
@@ -226,7 +207,7 @@ def days_without_rain_on(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame)
     day = pd.Timestamp(last.year, 9, 30)
     day = day if first <= day <= last else (pd.Timestamp(last.year - 1, 9, 30) if first <= pd.Timestamp(
         last.year - 1, 9, 30) else last)
-    pos = _positions(grid, cells, weather["lat"].to_numpy(), weather["lon"].to_numpy())
+    pos = cell_positions(grid, cells, weather["lat"].to_numpy(), weather["lon"].to_numpy())
     has_station = np.bincount(pos[pos >= 0], minlength=len(cells)) > 0
     rain = (pos >= 0) & (dates <= day).to_numpy() & (weather["precip_mm"].to_numpy() >= 1.0)
     last_rain = pd.Series(dates[rain].to_numpy()).groupby(pos[rain]).max()

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geih.domain.grid import Grid, cells_in_boundary, distance_to_features_km
+from geih.domain.grid import Grid, cell_positions, cells_in_boundary, distance_to_features_km
 from geih.errors import DataError
+from geih.ingest.sources.landcover import pixel_weights
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +122,6 @@ def _require_no_gap(values, text, what: str, folder: Path, hint: str) -> None:
                         f"nothing happened; {hint}", file=str(folder))
 
 
-def landcover_weights(landcover: pd.DataFrame) -> np.ndarray:
-    """Pixels each land-cover row stands for (its ``pixels`` column; 1 per row without one)."""
-    if "pixels" in landcover.columns:
-        return landcover["pixels"].to_numpy(dtype=float)
-    return np.ones(len(landcover))
-
-
 def region_cells(grid: Grid, boundary: pd.DataFrame) -> pd.DataFrame:
     """The grid cells inside the union of the boundary polygons."""
     region = boundary.geometry.union_all()
@@ -157,13 +151,6 @@ def distances_km(cells: pd.DataFrame, roads: pd.DataFrame, settlements: pd.DataF
     }, index=cells.index)
 
 
-def cell_positions(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Row position in `cells` of each point's cell; -1 outside the region."""
-    lookup = np.full(grid.nrows * grid.ncols + 1, -1, dtype=np.int64)  # last slot: outside (-1)
-    lookup[cells["cell_id"].to_numpy()] = np.arange(len(cells))
-    return lookup[grid.cell_of(lat, lon)]
-
-
 def landcover_fractions(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame) -> pd.DataFrame:
     """Fractions of each land-cover group per cell and year: cell_id, year, lc_<group>…"""
     pos = cell_positions(grid, cells, landcover["lat"].to_numpy(), landcover["lon"].to_numpy())
@@ -171,7 +158,7 @@ def landcover_fractions(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame
     years = np.sort(landcover["year"].unique())
     year_idx = np.searchsorted(years, landcover["year"].to_numpy()[keep])
     codes = landcover["class_code"].to_numpy()[keep]
-    weights = landcover_weights(landcover)[keep]
+    weights = pixel_weights(landcover)[keep]
     n_cells, n_years = len(cells), len(years)
     flat = pos[keep] * n_years + year_idx
     total = np.bincount(flat, weights=weights, minlength=n_cells * n_years)
@@ -185,21 +172,6 @@ def landcover_fractions(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame
             hits = np.bincount(flat[group], weights=weights[group], minlength=n_cells * n_years)
             frame[f"lc_{name}"] = np.where(total > 0, hits / total, np.nan)
     return frame
-
-
-def dominant_class(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame, year: int) -> np.ndarray:
-    """The most frequent MapBiomas code per cell in `year` (pixels counted; ties: the smallest code;
-    0 where the cell has no pixel)."""
-    sub = landcover[landcover["year"] == year]
-    pos = cell_positions(grid, cells, sub["lat"].to_numpy(), sub["lon"].to_numpy())
-    keep = pos >= 0
-    codes, code_idx = np.unique(sub["class_code"].to_numpy()[keep], return_inverse=True)
-    table = np.bincount(pos[keep] * len(codes) + code_idx, weights=landcover_weights(sub)[keep],
-                        minlength=len(cells) * len(codes)).reshape(len(cells), len(codes))
-    out = np.zeros(len(cells), dtype=np.int64)
-    present = table.sum(axis=1) > 0
-    out[present] = codes[table[present].argmax(axis=1)]
-    return out
 
 
 def clearing_by_cell_year(grid: Grid, cells: pd.DataFrame, prodes: pd.DataFrame) -> pd.DataFrame:

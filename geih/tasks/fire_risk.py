@@ -19,6 +19,7 @@ from geih.domain.grid import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, Grid, neighbour
 from geih.domain.monthly import full_months, month_bounds, monthly_reduce
 from geih.errors import DataError
 from geih.ingest.sources.hotspot_rules import clip_to_region, dedup_hotspots
+from geih.ingest.sources.landcover import dominant_class
 from geih.params import check_keys, choice, number
 from geih.tasks import common
 from geih.tasks.task import MapSpec, Task
@@ -136,7 +137,7 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     landcover, _ = raw["landcover"]
     lc_years = np.sort(landcover["year"].unique())
     veg_class = fire_index.vegetation_class_from_mapbiomas(
-        common.dominant_class(grid, cells, landcover, int(lc_years[0])))
+        dominant_class(grid, cells, landcover, int(lc_years[0])))
     lc = common.landcover_fractions(grid, cells, landcover)
 
     roads, _ = raw["roads"]

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geih.domain.grid import LAT_MAX, LON_MIN, Grid
+from geih.domain.grid import LAT_MAX, LON_MIN, Grid, cell_positions
 from geih.errors import DataError
 from geih.ingest.sources import tabular as tab
 from geih.ingest.sources.cleaning import CleaningReport
@@ -68,6 +68,28 @@ def year_columns(columns) -> dict[str, int]:
     """``classification_YYYY`` columns (lower-case) -> year, in year order."""
     found = {c: int(m.group(1)) for c in columns if (m := _YEAR_COLUMN.match(c))}
     return dict(sorted(found.items(), key=lambda kv: kv[1]))
+
+
+def pixel_weights(landcover: pd.DataFrame) -> np.ndarray:
+    """Pixels each land-cover row stands for (its ``pixels`` column; 1 per row without one)."""
+    if "pixels" in landcover.columns:
+        return landcover["pixels"].to_numpy(dtype=float)
+    return np.ones(len(landcover))
+
+
+def dominant_class(grid: Grid, cells: pd.DataFrame, landcover: pd.DataFrame, year: int) -> np.ndarray:
+    """The most frequent MapBiomas code per cell in `year` (pixels counted; ties: the smallest code;
+    0 where the cell has no pixel)."""
+    sub = landcover[landcover["year"] == year]
+    pos = cell_positions(grid, cells, sub["lat"].to_numpy(), sub["lon"].to_numpy())
+    keep = pos >= 0
+    codes, code_idx = np.unique(sub["class_code"].to_numpy()[keep], return_inverse=True)
+    table = np.bincount(pos[keep] * len(codes) + code_idx, weights=pixel_weights(sub)[keep],
+                        minlength=len(cells) * len(codes)).reshape(len(cells), len(codes))
+    out = np.zeros(len(cells), dtype=np.int64)
+    present = table.sum(axis=1) > 0
+    out[present] = codes[table[present].argmax(axis=1)]
+    return out
 
 
 def read_landcover(path: str | Path, grid: Grid | None = None) -> tuple[pd.DataFrame, CleaningReport]:

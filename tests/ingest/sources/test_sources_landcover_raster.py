@@ -16,9 +16,9 @@ from geih.domain.grid import LAT_MAX, LON_MIN, Grid, cells_in_boundary
 from geih.errors import DataError
 from geih.ingest.sources import landcover
 from geih.ingest.sources.folder import load_folder
-from geih.ingest.sources.landcover import read_landcover
+from geih.ingest.sources.landcover import dominant_class, read_landcover
 from geih.ingest.sources.validate import validate_path
-from geih.tasks.common import dominant_class, landcover_fractions
+from geih.tasks.common import landcover_fractions
 
 PIXEL = 0.1  # degrees; 0.5° cells hold 5 × 5 pixels
 CODES = np.array([3, 4, 12, 15, 39, 21, 24, 33, 9, 1])  # legend codes, synthetic and not
