@@ -162,3 +162,16 @@ def test_inpe_risk_class_of_values_outside_the_usual_range():
     v = np.array([-0.2, 0.0, 1.0, 1.7, np.nan])
     assert fi.inpe_risk_class(v).tolist() == ["mínimo", "mínimo", "crítico", "crítico", ""]
     assert fi.inpe_risk_class(np.array([[np.nan]])).tolist() == [[""]]
+
+
+def test_per_event_arguments_are_named_when_their_shape_is_wrong():
+    precip = rain_on([1], 0.0)
+    cells, days = np.array([0, 0]), np.array([128, 129])
+    good = np.array([30.0, 30.0])
+    with pytest.raises(ValueError, match=r"tmax_c must have one value per event \(2,\)"):
+        fi.fire_risk_at(precip, cells, days, np.array([30.0]), good, np.array([7, 7]))
+    with pytest.raises(ValueError, match=r"rhmin_pct must have one value per event \(2,\)"):
+        fi.fire_risk_at(precip, cells, days, good, np.array([[40.0, 40.0]]), np.array([7, 7]))
+    out = fi.fire_risk_at(precip, cells, days, good, np.array([40.0, 60.0]), np.array([7, 7]), version="pre2019")
+    # no rain: RB 0.8657458 (class 7 at PSE 105), FT 1.0, FU 1.06 and 0.94
+    np.testing.assert_allclose(out, [0.8657458 * 1.06, 0.8657458 * 0.94], atol=1e-6)
