@@ -50,7 +50,8 @@ def test_one_bdqueimadas_file_per_month_of_the_span(world) -> None:
     expected = [f"focos_mensal_br_{y}{m:02d}.csv" for y in range(2019, 2022) for m in range(1, 13)]
     assert names == expected
     for name in names:
-        rows = list(csv.reader((world.raw / "hotspots" / name).open(encoding="utf-8")))[1:]
+        with (world.raw / "hotspots" / name).open(encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))[1:]
         assert all(r[3].startswith(f"{name[16:20]}-{name[20:22]}-") for r in rows)
 
 
