@@ -92,7 +92,7 @@ MUTATION_SCOPE ?= 'geih.domain.fire_index.*' 'geih.domain.risk_levels.*' 'geih.i
 	'geih.tasks.common.x_landcover_fractions__*' 'geih.tasks.common.x_clearing_by_cell_year__*' \
 	'geih.tasks.common.x_dominant_class__*' 'geih.tasks.common.x_cell_positions__*' 'geih.tasks.common.x_assign_states__*' \
 	'geih.modelling.splits.*' 'geih.modelling.metrics.*' 'geih.modelling.truth.*' 'geih.lifecycle.registry.*' \
-	'geih.lifecycle.bundle_files.predict.*'
+	'geih.lifecycle.bundle_files.predict.x_risk_level*' 'geih.lifecycle.bundle_files.predict.x_predict__*'
 mutation: $(STAMP)
 	rm -rf mutants
 	env -u PYTHONPATH $(BIN)/mutmut run --max-children $(MUTATION_JOBS) $(MUTATION_SCOPE) > mutants.log 2>&1 \

@@ -162,3 +162,37 @@ def test_inpe_risk_class_of_values_outside_the_usual_range():
     v = np.array([-0.2, 0.0, 1.0, 1.7, np.nan])
     assert fi.inpe_risk_class(v).tolist() == ["mínimo", "mínimo", "crítico", "crítico", ""]
     assert fi.inpe_risk_class(np.array([[np.nan]])).tolist() == [[""]]
+
+
+def test_per_event_arguments_are_named_when_their_shape_is_wrong():
+    precip = rain_on([1], 0.0)
+    cells, days = np.array([0, 0]), np.array([128, 129])
+    good = np.array([30.0, 30.0])
+    with pytest.raises(ValueError, match=r"tmax_c must have one value per event \(2,\)"):
+        fi.fire_risk_at(precip, cells, days, np.array([30.0]), good, np.array([7, 7]))
+    with pytest.raises(ValueError, match=r"rhmin_pct must have one value per event \(2,\)"):
+        fi.fire_risk_at(precip, cells, days, good, np.array([[40.0, 40.0]]), np.array([7, 7]))
+    out = fi.fire_risk_at(precip, cells, days, good, np.array([40.0, 60.0]), np.array([7, 7]), version="pre2019")
+    # no rain: RB 0.8657458 (class 7 at PSE 105), FT 1.0, FU 1.06 and 0.94
+    np.testing.assert_allclose(out, [0.8657458 * 1.06, 0.8657458 * 0.94], atol=1e-6)
+
+
+def test_each_array_argument_is_named_when_it_is_not_2d():
+    ok, flat = np.zeros((1, 130)), np.zeros(130)
+    cases = [
+        ("precip", lambda: fi.fire_risk(flat, ok, ok, np.array([7]))),
+        ("precip", lambda: fi.days_of_dryness_at(flat, np.array([0]), np.array([0]))),
+        ("pse", lambda: fi.fire_risk_from_dryness(flat, ok, ok, np.array([7]))),
+        ("tmax_c", lambda: fi.fire_risk_from_dryness(ok, flat, ok, np.array([7]))),
+        ("rhmin_pct", lambda: fi.fire_risk_from_dryness(ok, ok, flat, np.array([7]))),
+        ("pse", lambda: fi.basic_risk(flat, np.array([7]))),
+    ]
+    for name, call in cases:
+        with pytest.raises(ValueError, match=rf"^{name} must be 2-D \(n_cells, n_days\), got shape \(130,\)$"):
+            call()
+    with pytest.raises(ValueError, match=r"^lat must have shape \(1,\) or \(1, 1\), got \(2,\)$"):
+        fi.fire_risk_from_dryness(ok, ok, ok, np.array([7]), lat=np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"^elevation_m must have shape"):
+        fi.fire_risk_from_dryness(ok, ok, ok, np.array([7]), elevation_m=np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"^vegetation_class must have shape"):
+        fi.fire_risk_from_dryness(ok, ok, ok, np.array([7, 7]))

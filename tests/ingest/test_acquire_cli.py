@@ -8,11 +8,15 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from geih.ingest.acquire import import_directory
 from geih.io import read_json
 from tests.conftest import REPO_ROOT
+
+# Stage processes that import MLflow take 6–25 s each: the pipeline tier (the unit tier stays under a minute).
+SUBPROCESS_STAGE = pytest.mark.pipeline
 
 
 def geih(*args: str, cwd: Path = REPO_ROOT, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -67,6 +71,7 @@ def test_import_directory_copies_draws_the_maps_and_marks_no_truth(tiny_world: P
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
+@SUBPROCESS_STAGE
 def test_acquire_stage_rejects_a_bad_source_and_writes_nothing(tmp_path: Path):
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
     params["acquire"]["source"] = str(tmp_path / "does-not-exist")
@@ -102,6 +107,7 @@ def test_prepare_with_bad_params_names_the_key_and_writes_nothing(tiny_world: Pa
     assert not (tmp_path / "prepared.parquet").exists() and not (tmp_path / "report.json").exists()
 
 
+@SUBPROCESS_STAGE
 def test_train_with_unknown_model_names_the_key(tmp_path: Path):
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
     params["train"]["fire_risk"]["model"] = "svm"
@@ -113,6 +119,7 @@ def test_train_with_unknown_model_names_the_key(tmp_path: Path):
     assert not (tmp_path / "m.joblib").exists()
 
 
+@SUBPROCESS_STAGE
 def test_geih_predict_reads_stdin_and_rejects_bad_records(tmp_path: Path):
     import joblib
 

@@ -1,9 +1,14 @@
 """The bundle's predict.py bins probabilities into the same risk levels as the library
 (`geih.domain.risk_levels.probability_level`), also exactly at each threshold, and predicts 1 from the
 operating threshold on. Tested through the bundle's public `predict(records, model, info)` with a model
-that returns its one feature as the probability, so every probability is the exact float given."""
+that returns its one feature as the probability, so every probability is the exact float given.
+
+predict.py is imported under its package name (the file every bundle copies), so that mutation testing
+(`make mutation`) sees these tests exercise it; `load_predictor` loads the same file from a bundle folder."""
 
 from __future__ import annotations
+
+from importlib import import_module
 
 import numpy as np
 import pandas as pd
@@ -31,9 +36,18 @@ PROBABILITIES = [0.0, 1.0] + [float(v) for t in PROBABILITY_THRESHOLDS
                               for v in (np.nextafter(t, 0.0), t, np.nextafter(t, 1.0))]
 
 
+def bundle_module():
+    return import_module("geih.lifecycle.bundle_files.predict")
+
+
 def bundle_predictions(probabilities: list[float]) -> list[dict]:
-    module = load_predictor(TEMPLATE_DIR)
-    return module.predict([{"p": p} for p in probabilities], EchoModel(), INFO)
+    return bundle_module().predict([{"p": p} for p in probabilities], EchoModel(), INFO)
+
+
+def test_the_module_is_the_file_bundles_load():
+    loaded = load_predictor(TEMPLATE_DIR)
+    assert loaded.__file__ == bundle_module().__file__
+    assert loaded.predict([{"p": 0.5}], EchoModel(), INFO) == bundle_predictions([0.5])
 
 
 def test_levels_at_each_threshold_match_the_library():
@@ -55,8 +69,7 @@ def test_prediction_is_one_from_the_operating_threshold_on():
 def test_levels_follow_the_bundles_own_thresholds():
     """The bundle reads its thresholds from model_info.json, not from a copy of the library's."""
     info = {**INFO, "risk_thresholds": [0.1, 0.2, 0.3]}
-    module = load_predictor(TEMPLATE_DIR)
-    out = module.predict([{"p": p} for p in (0.05, 0.1, 0.25, 0.3)], EchoModel(), info)
+    out = bundle_module().predict([{"p": p} for p in (0.05, 0.1, 0.25, 0.3)], EchoModel(), info)
     assert [r["risk_level"] for r in out] == ["baixo", "médio", "alto", "crítico"]
     assert list(probability_level(np.array([0.05, 0.1, 0.25, 0.3]), (0.1, 0.2, 0.3))) == [
         r["risk_level"] for r in out]

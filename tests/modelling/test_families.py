@@ -202,6 +202,7 @@ def test_train_stage_refuses_before_any_work(tmp_path: Path, monkeypatch, caplog
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
 
 
+@pytest.mark.pipeline  # a stage process importing MLflow: slow for the unit tier
 def test_train_stage_exit_status_and_message_from_the_command_line(tmp_path: Path):
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
     params["train"]["n_estimators"] = "abc"

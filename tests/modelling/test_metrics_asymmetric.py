@@ -74,6 +74,7 @@ def test_calibration_bins_and_edges():
     y = np.array([0, 1, 1, 0, 1, 1])
     p = np.array([0.0, 0.1, 0.19, 0.5, 0.99, 1.0])
     cal = ev.calibration_points(y, p, bins=5)  # edges 0.2, 0.4, 0.6, 0.8: bins 0, 0, 0, 2, 4, 4
+    assert list(cal.columns) == ["mean_predicted", "fraction_positive", "count"] and cal.index.tolist() == [0, 1, 2]
     assert cal["count"].tolist() == [3, 1, 2]
     np.testing.assert_allclose(cal["mean_predicted"], [(0.0 + 0.1 + 0.19) / 3, 0.5, (0.99 + 1.0) / 2])
     np.testing.assert_allclose(cal["fraction_positive"], [2 / 3, 0.0, 1.0])
@@ -85,7 +86,10 @@ def test_curves_start_and_end_where_they_should():
     roc = ev.roc_points(y, p)
     assert roc["threshold"].max() <= 1.0 and roc["fpr"].iloc[-1] == 1.0 and roc["tpr"].iloc[-1] == 1.0
     assert roc[["fpr", "tpr"]].iloc[0].tolist() == [0.0, 0.0]
+    assert list(roc.columns) == ["fpr", "tpr", "threshold"] and roc["threshold"].iloc[0] == 1.0  # was +inf
     pr = ev.pr_points(y, p)
+    assert list(pr.columns) == ["recall", "precision", "threshold"] and pr.index.tolist() == list(range(len(pr)))
+    assert pr["threshold"].tolist() == [0.8, 0.7, 0.6, 0.2, 0.1]  # every threshold, highest first
     # recall ascending: the first point has the highest threshold
     assert pr["recall"].iloc[0] == 0.5 and pr["precision"].iloc[0] == 1.0 and pr["threshold"].iloc[0] == 0.8
     assert pr["recall"].iloc[-1] == 1.0 and pr["precision"].iloc[-1] == pytest.approx(0.4)

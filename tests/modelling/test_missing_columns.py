@@ -59,3 +59,25 @@ def test_truth_without_a_column_or_manifest_key(tmp_path: Path):
     with pytest.raises(DataError, match="grid_resolution_deg") as err:
         load_truth(tmp_path, FIRE, schema)
     assert err.value.file == str(tmp_path / "manifest.json")
+
+
+def test_truth_comparability_edges(tmp_path: Path):
+    from geih.modelling.feature_schema import FeatureSchema
+
+    defor = get_task("deforestation")
+
+    def schema(grid: float, prepare: dict) -> FeatureSchema:
+        return FeatureSchema(task="deforestation", features=[], label="label", time_column="year", id_columns=[],
+                             grid_resolution_deg=grid, baseline_column="b", baseline_name="b", prepare=prepare)
+
+    pd.DataFrame({"cell_id": [1], "year": [2023], "probability": [0.4]}).to_parquet(tmp_path / "deforestation.parquet")
+    write_json({"available": True, "grid_resolution_deg": 0.5, "deforestation_threshold_km2": 1.0},
+               tmp_path / "manifest.json")
+    assert load_truth(tmp_path, defor, schema(0.5 + 1e-12, {"threshold_km2": 1.0})) is not None  # float noise
+    assert load_truth(tmp_path, defor, schema(0.5, {})) is not None  # the param not recorded: not compared
+    assert load_truth(tmp_path, defor, schema(0.5, {"threshold_km2": 1.0 + 1e-6})) is None
+    write_json({"available": True, "grid_resolution_deg": 0.5}, tmp_path / "manifest.json")
+    assert load_truth(tmp_path, defor, schema(0.5, {"threshold_km2": 1.0})) is None  # the truth records none
+    assert load_truth(tmp_path / "elsewhere", defor, schema(0.5, {})) is None  # no truth folder at all
+    (tmp_path / "deforestation.parquet").unlink()
+    assert load_truth(tmp_path, defor, schema(0.5, {})) is None  # no table for the task

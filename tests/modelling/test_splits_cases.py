@@ -18,14 +18,16 @@ def test_temporal_split_on_integer_years_and_several_test_years():
     assert is_test_row(df, "year", SPLIT).tolist() == [False, False, False, True, True, False]
     two = is_test_row(df, "year", {**SPLIT, "test_years": 2})
     assert two.tolist() == [True, False, False, True, True, False]
-    with pytest.raises(DataError, match="only 4 year"):
+    with pytest.raises(DataError, match="only 4 year") as err:
         is_test_row(df, "year", {**SPLIT, "test_years": 4})
+    assert err.value.column == "year"
     assert is_test_row(df, "year", {**SPLIT, "test_years": 3}).tolist() == [True, False, True, True, True, True]
 
 
 def test_row_year_of_timestamps_and_integers():
     assert row_year(pd.Series(pd.to_datetime(["2020-12-31", "2021-01-01"]))).tolist() == [2020, 2021]
     assert row_year(pd.Series([2020.0, 2021.0])).tolist() == [2020, 2021]
+    assert row_year(pd.Series([2020.0])).dtype == np.int64
 
 
 def test_spatial_blocks_floor_negative_coordinates():
@@ -34,6 +36,7 @@ def test_spatial_blocks_floor_negative_coordinates():
     blocks = spatial_blocks(lat, lon, 4.0)
     # floor(-0.1/4) = -1, floor(0.1/4) = 0; lon floor(-60.1/4) = -16, floor(-56/4) = -14, floor(-59/4) = -15
     assert blocks.tolist() == [-1 * 10_000 - 16, -16, -1 * 10_000 - 14, -2 * 10_000 - 14, -15]
+    assert blocks.dtype == np.int64
 
 
 def test_spatial_split_is_seeded_and_needs_both_sides():
@@ -56,10 +59,14 @@ def test_spatial_split_is_seeded_and_needs_both_sides():
     ({"test_years": 1.5}, "featurize.test_years"), ({"block_size_deg": 0.05}, "featurize.block_size_deg"),
     ({"block_size_deg": 25}, "featurize.block_size_deg"), ({"test_fraction": 0.01}, "featurize.test_fraction"),
     ({"test_fraction": 0.99}, "featurize.test_fraction"), ({"seed": "x"}, "featurize.seed"),
+    ({"seed": 1.5}, "featurize.seed"), ({"block_size_deg": 0.09}, "featurize.block_size_deg"),
+    ({"block_size_deg": 20.5}, "featurize.block_size_deg"),
     ({"other": 1}, "featurize"),
 ])
 def test_split_params_are_checked(change: dict, key: str):
     check_split_params(SPLIT)
+    check_split_params({**SPLIT, "split": "spatial_block", "block_size_deg": 0.1})  # the range's ends are valid
+    check_split_params({**SPLIT, "block_size_deg": 20, "test_fraction": 0.95, "test_years": 3})
     with pytest.raises(ParamsError) as err:
         check_split_params({**SPLIT, **change})
     assert err.value.key.startswith(key)

@@ -97,6 +97,9 @@ def test_states_go_to_the_first_polygon_containing_the_centre():
     box = shapely.box(-80, -30, -30, 10)
     states = pd.DataFrame({"state": ["AM", "PA"], "geometry": [shapely.box(-80, -30, -80 + 1e-3, 10), box]})
     assert common.assign_states(c, states).tolist() == ["PA", "PA", "PA"]
+    shifted = c.set_axis([7, 8, 9])
+    out = common.assign_states(shifted, states)
+    assert out.name == "state" and out.index.tolist() == [7, 8, 9]
     assert common.assign_states(c, states.iloc[:1]).tolist() == ["NA", "NA", "NA"]
 
 
@@ -145,7 +148,9 @@ def test_yearly_precip_sums_the_prodes_year_and_its_dry_months():
     precip[1, dates.get_loc(pd.Timestamp("2020-06-15"))] = np.nan
     cube = common.WeatherCube(dates=dates, precip_mm=precip, tmax_c=precip, rhmin_pct=precip, wind_ms=precip,
                               elevation_m=np.zeros(2))
-    out = deforestation.yearly_precip(cube, [2020, 2021]).set_index(["pos", "year"])
+    table = deforestation.yearly_precip(cube, [2020, 2021])
+    assert table.index.tolist() == [0, 1, 2, 3]
+    out = table.set_index(["pos", "year"])
     assert out.loc[(0, 2020), "precip_year_mm"] == 366.0  # Aug 2019 – Jul 2020 (2020 is a leap year)
     assert out.loc[(0, 2021), "precip_year_mm"] == 365.0
     dry_2020 = 31 + 30 + 30 + 31  # Aug, Sep 2019 and Jun, Jul 2020

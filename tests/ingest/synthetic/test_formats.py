@@ -55,7 +55,8 @@ def test_first_year_in_the_yearly_file_then_one_file_per_month(world) -> None:
                                                    for m in range(1, 13)]
     assert names == expected
     for name in names[1:]:
-        rows = list(csv.reader((world.raw / "hotspots" / name).open(encoding="utf-8")))[1:]
+        with (world.raw / "hotspots" / name).open(encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))[1:]
         assert all(r[3].startswith(f"{name[16:20]}-{name[20:22]}-") for r in rows)
 
 
