@@ -11,6 +11,8 @@
   geih models hyperparameters             every family's hyperparameters: valid values, defaults
   geih models best --task T --metric M    best evaluate run of one task definition; --promote sets champion
   geih monitor summary|drift|report|check|log-truth|prune --task T   production monitoring
+  geih alerts --bundle DIR --input F --out alerts.geojson|.csv [--levels alto,crítico] [--webhook URL]
+                                          cells at or above a risk level, with place, probability and top features
   geih plots template [--out PATH]        write the offline `dvc plots` HTML template (Vega inlined)
   geih plots images JSON --out DIR        render `dvc plots show/diff --json` output to PNGs, print Markdown
 """
@@ -83,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     from geih.monitoring import commands as monitor_commands
 
     monitor_commands.add_parser(sub)
+    add_alerts_parser(sub)
     plots = sub.add_parser("plots", help="offline DVC plots").add_subparsers(dest="action", required=True)
     template = plots.add_parser("template", help="write the HTML template `dvc plots` uses (.dvc/config)")
     template.add_argument("--out", type=Path, default=Path("build/dvc-plots-offline.html"))
@@ -91,6 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
     images.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     images.add_argument("--link-prefix", help="prefix of the image links in the Markdown (default: --out)")
     return ap
+
+
+def add_alerts_parser(sub: argparse._SubParsersAction) -> None:
+    alerts = sub.add_parser("alerts", help="cells at or above a risk level as GeoJSON/CSV alerts (+ webhook)")
+    alerts.add_argument("--bundle", type=Path, required=True, help="a model bundle folder")
+    alerts.add_argument("--input", type=Path, required=True, help="features (.parquet or .csv): cell_id, the "
+                        "period column, the model's features; `state` (UF) used when present")
+    alerts.add_argument("--out", type=Path, required=True, help="alerts file (.geojson or .csv)")
+    alerts.add_argument("--format", choices=("geojson", "csv"), help="default: from --out's extension")
+    alerts.add_argument("--levels", default="alto,crítico", help="alerting levels (default alto,crítico; "
+                        "'alto' alone means alto and above)")
+    alerts.add_argument("--period", default="latest", help="'latest' (default), 'all' or one period label")
+    alerts.add_argument("--webhook", help="POST the alerts (GeoJSON) to this URL after writing the file")
+    alerts.add_argument("--webhook-secret", help="HMAC-SHA256 secret (default: GEIH_WEBHOOK_SECRET)")
+    alerts.add_argument("--webhook-timeout", type=float, default=10.0, help="seconds per attempt (default 10)")
+    alerts.add_argument("--webhook-retries", type=int, default=3, help="retries after the first attempt (default 3)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -145,6 +164,8 @@ def main(argv: list[str] | None = None) -> None:
             if args.promote:
                 version = model_ops.promote(args.task, best_run["run_id"])
                 print(f"promoted {best_run['run_id']} → {version['name']} version {version['version']} @champion")
+    elif args.command == "alerts":
+        _alerts(args)
     elif args.command == "plots":
         from geih.lifecycle import dvc_plots
 
@@ -170,6 +191,20 @@ def _predict(bundle: Path, source: str, batch_input: Path | None, batch_output: 
         raise GeihError(str(exc)) from exc
     if out is not None:
         print(out)
+
+
+def _alerts(args: argparse.Namespace) -> None:
+    """Write the alerts (then deliver them to the webhook, if any) and print a one-line summary."""
+    from geih.alerts.formats import level_counts
+    from geih.alerts.run import run_alerts
+    from geih.alerts.webhook import Webhook, secret_from
+
+    hook = None if not args.webhook else Webhook(args.webhook, secret_from(args.webhook_secret),
+                                                  args.webhook_timeout, args.webhook_retries)
+    alerts, delivery = run_alerts(args.bundle, args.input, args.out, args.levels, args.period, args.format, hook)
+    counts = ", ".join(f"{k} {v}" for k, v in level_counts(alerts, sorted(set(alerts["risk_level"]))).items())
+    sent = f"; webhook HTTP {delivery.status}" if delivery else ""
+    print(f"{len(alerts)} alert(s) ({counts or 'none'}) → {args.out}{sent}")
 
 
 def entry() -> int:
