@@ -3,6 +3,7 @@
     create_app(bundles, sink=None, on_start=(), on_stop=(), api_token=None, max_body_bytes=..., max_instances=...)
 
 Routes (one predict and one metadata route per task, so the OpenAPI schema carries each task's features):
+  POST /models/{task}/alerts     GeoJSON alerts (geih.serving.alerts_route; classifier bundles)
   POST /models/{task}/predict    {"instances": [{feature: value, ...}, ...]} → {"model": {"name", "version"},
                                  "predictions": [{"prediction", "probability", "risk_level"}, ...]}
   GET  /health                   open even when a token is required
@@ -45,6 +46,7 @@ from starlette.exceptions import HTTPException
 
 from geih import __version__
 from geih.errors import GeihError
+from geih.serving.alerts_route import add_alerts_route
 from geih.serving.events import NullSink, PredictionEvent, PredictionSink
 from geih.serving.metrics import ARRIVED, ARRIVED_WALL, BodyLimitMiddleware, MetricsMiddleware, ServiceMetrics
 from geih.serving.models import DEFAULT_MAX_INSTANCES, ServedModel, load_served, response_model
@@ -132,6 +134,7 @@ def create_app(bundles: Sequence[Path | ServedModel], *, sink: PredictionSink | 
 
     for model in served:
         add_model_routes(app, model, metrics, sink, guard, errors, auth_only)
+        add_alerts_route(app, model, guard, errors)
 
     json_401 = {"401": {"description": errors[401]["description"], "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/ErrorDetail"}}}}} if token else {}

@@ -135,7 +135,8 @@ def test_openapi_schema_comes_from_the_input_schema(bundles: dict[str, Path]):
     schema = one(app, "GET", "/openapi.json").json()
     assert set(schema["paths"]) == {"/health", "/models", "/metrics", "/models/fire_risk/predict",
                                     "/models/fire_risk/metadata", "/models/deforestation/predict",
-                                    "/models/deforestation/metadata"}
+                                    "/models/deforestation/metadata", "/models/fire_risk/alerts",
+                                    "/models/deforestation/alerts"}
     instance = schema["components"]["schemas"]["FireRiskInstance"]
     assert instance["required"] == FEATURES and instance["additionalProperties"] is False
     a, b, c = (instance["properties"][f] for f in FEATURES)
@@ -302,3 +303,46 @@ def test_scoring_uses_one_thread_per_request(bundles: dict[str, Path]):
     assert served.model.named_steps["model"].n_jobs == 1
     matrix = np.nan_to_num(np.array([[r[f] for f in FEATURES] for r in instances(3)], dtype=float))
     assert served.scorer(matrix)[0].shape == (3,)
+
+
+def alert_instances(n: int = 4) -> list[dict]:
+    """Instances with the alert fields: cell ids on the 0.5° grid, a period, a state for all but the last."""
+    rows = instances(n)
+    for i, row in enumerate(rows):
+        row.update({"cell_id": 1000 + i, "period": "2025-01", "state": "PA" if i < n - 1 else None})
+    return rows
+
+
+def test_alerts_route_selects_like_geih_alerts(bundles: dict[str, Path]):
+    from geih.alerts.formats import feature_collection
+    from geih.alerts.table import build_alerts, load_alert_model
+    from tests.alerts.support import frame
+
+    app = create_app([bundles["fire_risk"]])
+    rows = alert_instances(12)
+    got = one(app, "POST", "/models/fire_risk/alerts", json={"instances": rows, "min_level": "médio"})
+    assert got.status_code == 200, got.text
+    body = got.json()
+    model = load_alert_model(bundles["fire_risk"])
+    local = frame([r["a"] for r in rows], months=["2025-01-01"] * 12, cells=[r["cell_id"] for r in rows],
+                  states=[r["state"] for r in rows])
+    local[["b", "c"]] = [[r["b"], r["c"]] for r in rows]
+    expected = feature_collection(build_alerts(local, model, ("médio", "alto", "crítico"), "all"), 0.5,
+                                  ("médio", "alto", "crítico"))
+    assert body["count"] == expected["count"] > 0 and body["levels"] == ["médio", "alto", "crítico"]
+    assert [f["id"] for f in body["features"]] == [f["id"] for f in expected["features"]]
+    first = body["features"][0]["properties"]
+    assert first["model_name"] == "geih-fire-risk" and first["municipality_code"] > 1_000_000
+    assert len(first["top_features"]) == 3 and "standardized" in body["attribution"]
+
+
+def test_alerts_route_refuses_bad_requests(bundles: dict[str, Path]):
+    app = create_app([bundles["fire_risk"]])
+    no_cell = [{k: v for k, v in r.items() if k != "cell_id"} for r in alert_instances(2)]
+    bad_level, missing, unknown = call(app, [
+        ("POST", "/models/fire_risk/alerts", {"json": {"instances": alert_instances(2), "min_level": "grave"}}),
+        ("POST", "/models/fire_risk/alerts", {"json": {"instances": no_cell}}),
+        ("POST", "/models/nowhere/alerts", {"json": {"instances": alert_instances(2)}})])
+    assert bad_level.status_code == 422 and bad_level.json()["detail"][0]["loc"] == ["body", "min_level"]
+    assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "instances", 0, "cell_id"]
+    assert unknown.status_code == 404

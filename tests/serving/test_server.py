@@ -130,7 +130,7 @@ def test_schemathesis_finds_no_server_error_or_undocumented_status(bundles: list
              "--seed", "1", "--no-color"], capture_output=True, text=True, timeout=600, env=env())
     assert out.returncode == 0, out.stdout[-6000:]
     assert "No issues found" in out.stdout
-    assert re.search(r"Tested: 7", out.stdout)
+    assert re.search(r"Tested: 9", out.stdout)
 
 
 def test_every_prediction_reaches_the_monitoring_store_under_concurrent_clients(bundles: list[Path], tmp_path: Path,
