@@ -320,6 +320,10 @@ def _report(args: argparse.Namespace) -> None:
     daily = daily_series(store.requests_frame(args.task, since, until), rollups)
     data = _data(args.task, summary, now, config, daily=daily, resources=store.resources_frame(since, until),
                  performance=perf, drift=drift.report, drift_note=drift.note, findings=findings)
+    from geih.alerts.html_map import risk_map_href
+    from geih.lifecycle.tracking import repo_root
+
+    data.risk_map = risk_map_href(args.task, args.out, repo_root())
     fmt = args.format or ("md" if args.out.suffix.lower() in (".md", ".markdown") else "html")
     text = render_markdown(data) if fmt == "md" else render_html(data)
     with atomic_path(args.out) as tmp:

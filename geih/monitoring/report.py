@@ -32,6 +32,7 @@ class ReportData:
     drift: DriftReport | None
     drift_note: str
     findings: list[Finding] = field(default_factory=list)
+    risk_map: str | None = None  # href of the task's interactive risk map (geih.alerts.html_map.risk_map_href)
 
 
 def _fmt(value: Any) -> str:
@@ -171,6 +172,8 @@ def render_html(data: ReportData) -> str:
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>GEIH monitoring — "
              f"{esc(data.task)}</title><style>{STYLE}</style></head><body>",
              f"<h1>Monitoring report — {esc(data.task)}</h1><p>Generated {esc(data.generated_at)}.</p>"]
+    if data.risk_map:
+        parts.append(f'<p><a href="{esc(data.risk_map)}">Interactive risk map</a> (latest predictions, offline)</p>')
     if data.findings:
         rows = "".join(
             f"<tr><td>{esc(f.check)}</td><td class=\"{'na' if f.ok is None else 'ok' if f.ok else 'fail'}\">"

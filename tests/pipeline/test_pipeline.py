@@ -49,6 +49,20 @@ def test_drift_metrics_and_plot_data(tiny_repo: Path, task: str):
     assert plot["drifted"].sum() == drift["n_drifted"]
 
 
+@pytest.mark.parametrize("task", TASKS)
+def test_alerts_counts_and_offline_map(tiny_repo: Path, task: str):
+    m = json.loads((tiny_repo / "metrics" / task / "alerts.json").read_text())
+    alerts = json.loads((tiny_repo / "reports" / task / "alerts.geojson").read_text(encoding="utf-8"))
+    table = pd.read_csv(tiny_repo / "reports" / task / "alerts.csv")
+    assert m["alerted"] == alerts["count"] == len(alerts["features"]) == len(table) == sum(m["alerted_by_level"].values())
+    assert set(m["alerted_by_level"]) == {"alto", "crítico"} and m["cells"] == sum(m["cells_by_level"].values()) > 0
+    assert len(alerts["periods"]) <= 1 and {f["properties"]["risk_level"] for f in alerts["features"]} <= {"alto", "crítico"}
+    page = (tiny_repo / "plots" / "alerts" / task / "risk_map.html").read_text(encoding="utf-8")
+    assert "http://" not in page and "https://" not in page
+    for feature in alerts["features"]:
+        assert f'"{feature["properties"]["period"]}"' in page
+
+
 def test_world_plots_exist(tiny_repo: Path):
     pngs = sorted(p.name for p in (tiny_repo / "plots" / "world").glob("*.png"))
     assert {"landcover.png", "roads_settlements.png", "hotspot_density.png", "dryness_dry_season.png"} <= set(pngs)
