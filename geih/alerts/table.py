@@ -105,7 +105,8 @@ def check_frame(frame: pd.DataFrame, model: AlertModel, source: str) -> None:
     """Refuse a frame without the cell id, the time column or a feature (DataError naming file and column)."""
     for column in (CELL_COLUMN, model.time_column):
         if column not in frame.columns:
-            raise DataError("column missing (alerts need the cell id and the period of each row)",
+            raise DataError(f"column missing: the {model.task} bundle needs each row's cell id ({CELL_COLUMN}) and "
+                            f"period ({model.time_column}); is this the {model.task} features file?",
                             file=source, column=column)
     missing = [f for f in model.features if f not in frame.columns]
     if missing:
