@@ -46,9 +46,9 @@ def test_csv_input_reads_dates(bundle: Path, tmp_path: Path):
 
 @pytest.mark.parametrize(("change", "message"), [
     ("levels", "unknown risk level(s) ['grave']"), ("column", "column 'c'"), ("bundle", "not a model bundle"),
-    ("out", "cannot tell the format")])
+    ("out", "cannot tell the format"), ("input", "expected a .parquet or .csv features file")])
 def test_bad_input_exits_2_and_writes_nothing(bundle: Path, tmp_path: Path, caplog, change: str, message: str):
-    source = tmp_path / "features.parquet"
+    source = tmp_path / ("features.txt" if change == "input" else "features.parquet")
     frame([0.9]).drop(columns="c" if change == "column" else []).to_parquet(source)
     out = tmp_path / ("alerts.xlsx" if change == "out" else "alerts.geojson")
     argv = ["alerts", "--bundle", str(tmp_path if change == "bundle" else bundle), "--input", str(source),
