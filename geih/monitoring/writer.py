@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 WARN_EVERY = 1000
 _STOP = None  # the end-of-stream marker on a writer's queue (None survives pickling as itself)
+WRITER_NICE = 10  # the writer process yields the CPU to the service under contention
 SHIELDED_SIGNALS = {signal.SIGINT, signal.SIGTERM}  # sent to a service's whole process group: the writer ignores them
 
 
@@ -244,11 +245,16 @@ def _writer_process(db_url: str, source: Any, done: Any, batch_size: int, flush_
     """The body of ProcessWriter's process: every `flush_interval_s` it takes what is queued (up to
     `batch_size` events a transaction) into the store, until the end marker, or until the service process is
     gone and the queue is empty. Polling, rather than waking for each event, keeps it off the CPU between
-    flushes. SIGINT and SIGTERM sent to the service's process group are ignored: the service closes the writer
+    flushes, and it runs at nice +`WRITER_NICE`: on a loaded machine the service gets the CPU first (a writer
+    that falls behind fills its queue, and drops are counted). SIGINT and SIGTERM sent to the service's process group are ignored: the service closes the writer
     (end marker), and its death is noticed here."""
     for signum in SHIELDED_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SHIELDED_SIGNALS)
+    try:
+        os.nice(WRITER_NICE)
+    except OSError:  # not allowed here: run at the service's priority
+        log.debug("monitoring: could not lower the writer process's priority")
     store = MonitorStore(db_url)
     try:
         while True:
