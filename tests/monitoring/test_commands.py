@@ -191,6 +191,10 @@ def test_report_html_is_self_contained_and_md_has_tables(setup, capsys):
     text = md.read_text()
     assert text.startswith("## GEIH monitoring — fire_risk") and "| window | version | n |" in text
     assert "data:image" not in text and "| feature | kind | test |" in text
+    txt = setup["tmp"] / "report.txt"  # --format md whatever the suffix (a CI comment body)
+    assert geih(setup, "report", "--task", "fire_risk", "--out", str(txt), "--format", "md",
+                "--reference", str(setup["features"])) == 0
+    assert txt.read_text().startswith("## GEIH monitoring — fire_risk") and "<html" not in txt.read_text()
 
 
 def test_report_with_an_empty_store(setup):
