@@ -95,28 +95,15 @@ def write_batch(store: MonitorStore, batch: list[PredictionEvent], retries: int,
     return 0, 0, len(batch)
 
 
-def _warn_drop(event: PredictionEvent, reason: str, dropped: int) -> None:
-    if dropped == 1 or dropped % WARN_EVERY == 0:
-        log.warning("monitoring: dropped prediction event %s because %s (%d dropped so far)",
-                    event.request_id, reason, dropped)
+class QueueFront:
+    """The submit side both writers share: count the event, queue it without waiting, or drop and count it
+    when the (bounded) queue is full or the writer is closed. Subclasses set the attributes below."""
 
-
-class BackgroundWriter:
-    """A PredictionSink writing events to a MonitorStore from one background thread."""
-
-    def __init__(self, store: MonitorStore, *, queue_size: int = 10_000, batch_size: int = 500,
-                 flush_interval_s: float = 0.25, retries: int = 3, retry_wait_s: float = 0.5) -> None:
-        self.store = store
-        self.batch_size = batch_size
-        self.flush_interval_s = flush_interval_s
-        self.retries = retries
-        self.retry_wait_s = retry_wait_s
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
-        self._lock = threading.Lock()
-        self._closed = False
-        self._submitted = self._written = self._rows = self._dropped = self._failed = 0
-        self._thread = threading.Thread(target=self._run, name="geih-monitor-writer", daemon=True)
-        self._thread.start()
+    _queue: Any  # queue.Queue or multiprocessing.Queue: put_nowait raises queue.Full
+    _lock: threading.Lock
+    _closed: bool
+    _submitted: int
+    _dropped: int
 
     def submit(self, event: PredictionEvent) -> None:
         """Queue `event`; drop and count it when the queue is full or the writer is closed."""
@@ -132,7 +119,27 @@ class BackgroundWriter:
                 reason = "the writer is closed"
             self._dropped += 1
             dropped = self._dropped
-        _warn_drop(event, reason, dropped)
+        if dropped == 1 or dropped % WARN_EVERY == 0:
+            log.warning("monitoring: dropped prediction event %s because %s (%d dropped so far)",
+                        event.request_id, reason, dropped)
+
+
+class BackgroundWriter(QueueFront):
+    """A PredictionSink writing events to a MonitorStore from one background thread."""
+
+    def __init__(self, store: MonitorStore, *, queue_size: int = 10_000, batch_size: int = 500,
+                 flush_interval_s: float = 0.25, retries: int = 3, retry_wait_s: float = 0.5) -> None:
+        self.store = store
+        self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
+        self.retries = retries
+        self.retry_wait_s = retry_wait_s
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._lock = threading.Lock()
+        self._closed = False
+        self._submitted = self._written = self._rows = self._dropped = self._failed = 0
+        self._thread = threading.Thread(target=self._run, name="geih-monitor-writer", daemon=True)
+        self._thread.start()
 
     def close(self, timeout_s: float = 60.0) -> None:
         """Write what is queued, then stop the thread (idempotent)."""
@@ -164,7 +171,7 @@ class BackgroundWriter:
                     self._failed += failed
 
 
-class ProcessWriter:
+class ProcessWriter(QueueFront):
     """A PredictionSink writing events to the store at `db_url` from a separate process (module docstring)."""
 
     def __init__(self, db_url: str, *, queue_size: int = 10_000, batch_size: int = 500,
@@ -186,22 +193,6 @@ class ProcessWriter:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         atexit.register(self.close)  # before multiprocessing's own exit hook ends the daemon process
-
-    def submit(self, event: PredictionEvent) -> None:
-        """Queue `event`; drop and count it when the queue is full or the writer is closed."""
-        with self._lock:
-            self._submitted += 1
-            if not self._closed:
-                try:
-                    self._queue.put_nowait(event)
-                    return
-                except queue.Full:
-                    reason = "the queue is full"
-            else:
-                reason = "the writer is closed"
-            self._dropped += 1
-            dropped = self._dropped
-        _warn_drop(event, reason, dropped)
 
     def close(self, timeout_s: float = 60.0) -> None:
         """Send the end marker, wait for the writer process to write what is queued and exit (idempotent).
