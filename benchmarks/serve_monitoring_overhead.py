@@ -1,9 +1,10 @@
 """Benchmark: what logging every prediction to the monitoring store costs the single-row latency of `geih serve`.
 
 Two `geih serve` processes on the same bundle, started by this script on loopback ports: one with `--no-monitor`
-(the NullSink) and one with the default sink (the monitoring store's background writer, in a temporary SQLite
+(the NullSink) and one with the default sink (the monitoring store's writer process, in a temporary SQLite
 file, resource sampler running). After a warm-up, `--requests` single-row requests go to each, interleaved one
-by one over keep-alive connections so both see the same machine load. Target: p50 overhead ≤ 10 %. After the
+by one over keep-alive connections (alternating which goes first) so both see the same machine load. Target:
+p50 overhead ≤ 10 %. After the
 servers stop, the store must hold one prediction row per request sent to the monitored server. Prints JSON.
 
     python benchmarks/serve_monitoring_overhead.py [--task fire_risk] [--requests 300] [--warmup 30]
@@ -50,8 +51,8 @@ def main(argv: list[str] | None = None) -> dict:
                 for k in ("off", "on"):
                     timed_post(client, urls[k], body)
             times: dict[str, list[float]] = {"off": [], "on": []}
-            for _ in range(args.requests):
-                for k in ("off", "on"):
+            for i in range(args.requests):
+                for k in (("off", "on") if i % 2 == 0 else ("on", "off")):  # neither always goes first
                     times[k].append(timed_post(client, urls[k], body)[0])
         from geih.monitoring.store import MonitorStore
 

@@ -189,7 +189,12 @@ def _drift_result(args: argparse.Namespace, config: Any, store: Any, since: floa
             model = {"name": str(logged["model_name"].iloc[0]), "version": str(logged["model_version"].iloc[0])}
     if len(current) == 0:
         return DriftResult(None, 0, f"No current inputs ({source}).", model)
+    null = None
     if train is not None:
+        null = d.between_year_null(train, features, schema.time_column, 0, months=months, rows=len(current),
+                                   seed=config.seed)
+        if null is not None:
+            ref_note += f"; thresholds from the shifts between training years ({', '.join(null.pairs)})"
         ref_months = d.calendar_months(train[schema.time_column])
         if ref_months is not None and months is not None:
             train = d.seasonal_match(train, ref_months, months, config.seed)
@@ -200,7 +205,7 @@ def _drift_result(args: argparse.Namespace, config: Any, store: Any, since: floa
     else:
         references = d.references_from_stats(schema.reference, features)
         ref_note += " (not seasonally matched)"
-    report = d.detect_drift(references, current, config.drift)
+    report = d.detect_drift(references, current, config.drift, null)
     return DriftResult(report, len(current), f"Current: {source}. Reference: {ref_note}.", model)
 
 

@@ -13,15 +13,27 @@ PSI = Σ (a − e)·ln(a / e) over bins, with reference fractions e and current 
 
 Decision rule (params `monitor.drift`, `DriftRule`): the p-values of all tested features are adjusted
 with Benjamini–Hochberg; a feature has drifted when its adjusted p-value ≤ `fdr` AND its shift is
-material: PSI ≥ `min_psi`, or (numeric, continuous) KS statistic D ≥ `min_ks`. A numeric feature whose reference
-holds at most `LATTICE_MAX_DISTINCT` distinct values (counts, rates over a few years) is judged on PSI alone: on
-a lattice, D measures where the lattice points sit (a rate over 4 years vs over 5), not how the mass moved.
-The data set has drifted when more than
-`max_drifted_features` features drifted. When nothing has drifted at all, the chance that any feature is
-flagged is at most `fdr` (BH controls the family-wise error under the global null); the effect floor keeps
-large samples — where a negligible shift is already 'significant' — from flagging. The tests assume
-independent rows: rows of one cell over months are not, which makes p-values too small, so the effect
-floor is what bounds false alarms on panel data.
+material: PSI ≥ its PSI threshold, or (numeric, continuous) KS statistic D ≥ its KS threshold. A numeric feature
+whose reference holds at most `LATTICE_MAX_DISTINCT` distinct values (counts, rates over a few years) is judged
+on PSI alone: on a lattice, D measures where the lattice points sit (a rate over 4 years vs over 5), not how the
+mass moved. The data set has drifted when more than `max_drifted_features` features drifted.
+
+The thresholds are per feature: at least the absolute floors `min_psi` and `min_ks`, and at least `year_margin`
+times the feature's typical between-year KS D and `year_margin`² times its typical between-year PSI (PSI grows with
+the square of a small shift, D linearly: both thresholds then stand for a shift `year_margin` times the usual one) (`YearNull`, `between_year_null`): the same comparison — a year
+against the `reference_years` years before it, seasonally matched — repeated between the training years, and the
+root mean square of the shifts over those year pairs taken. Year-to-year variation that is normal for a feature
+(weather that differs from one year to the next, features that trend steadily) then does not count as drift; a
+shift several times larger than the training years' own does. The root mean square uses every pair (with 3 or 4
+pairs the median is too noisy a scale: a normal year beats 3 × the median of 3 pairs 14 % of the time, 3 × their
+RMS 5 %, when year effects dominate a feature); the price is that an exceptional training year (a drought) raises
+the bar for the features it moved — the model has seen such a year, and only a larger shift counts. Without a
+training-year pair (one training year, or a reference with no time column) only the floors apply.
+
+The p-values assume independent rows: rows of one cell over months are not, and the samples are large, so on
+panel data nearly every feature is 'significant' and the thresholds are what bound false alarms. Their rate is
+measured, not derived (`benchmarks/drift_false_alarms.py`: the rule on pairs of years with no drift by
+construction, each calibrated on the other pairs; README, Monitoring).
 
 Seasonal matching (`seasonal_match`): for monthly data the reference is resampled to the calendar-month
 mix of the current rows (a December is compared with the training Decembers, not with a whole year).
@@ -45,7 +57,7 @@ from geih.params import check_keys, number
 
 PSI_FLOOR = 1e-4
 DECILES = np.linspace(0.1, 0.9, 9)
-RULE_KEYS = {"fdr", "min_psi", "min_ks", "max_drifted_features"}
+RULE_KEYS = {"fdr", "min_psi", "min_ks", "max_drifted_features", "year_margin"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,7 @@ class DriftRule:
     min_psi: float = 0.2
     min_ks: float = 0.1
     max_drifted_features: int = 0
+    year_margin: float = 3.0  # × the feature's typical (RMS) between-year shift (PSI, KS D): its threshold
 
     @classmethod
     def from_params(cls, p: dict[str, Any], prefix: str = "monitor.drift") -> DriftRule:
@@ -64,7 +77,30 @@ class DriftRule:
         return cls(fdr=float(number(p, "fdr", prefix, low=1e-6, high=0.5)),
                    min_psi=float(number(p, "min_psi", prefix, low=0.0)),
                    min_ks=float(number(p, "min_ks", prefix, low=0.0, high=1.0)),
-                   max_drifted_features=int(number(p, "max_drifted_features", prefix, low=0, integer=True)))
+                   max_drifted_features=int(number(p, "max_drifted_features", prefix, low=0, integer=True)),
+                   year_margin=float(number(p, "year_margin", prefix, low=0.0)))
+
+    def thresholds(self, feature: str, null: YearNull | None) -> tuple[float, float]:
+        """(PSI threshold, KS threshold) of `feature`: the floors, raised to `year_margin`² × its typical
+        between-year PSI and `year_margin` × its typical KS D when `null` knows the feature."""
+        psi_min, ks_min = self.min_psi, self.min_ks
+        if null is not None:
+            typical_psi, typical_ks = null.psi.get(feature, math.nan), null.ks.get(feature, math.nan)
+            if math.isfinite(typical_psi):  # PSI grows with the square of a small shift, KS D linearly
+                psi_min = max(psi_min, self.year_margin ** 2 * typical_psi)
+            if math.isfinite(typical_ks):
+                ks_min = max(ks_min, self.year_margin * typical_ks)
+        return psi_min, ks_min
+
+
+@dataclass(frozen=True)
+class YearNull:
+    """The typical shift of each feature from one year to the next: the root mean square, over the
+    training-year pairs named in `pairs` ('2021 vs 2020'), of its PSI and (KS-tested) KS statistic."""
+
+    psi: dict[str, float]
+    ks: dict[str, float]
+    pairs: list[str]
 
 
 LATTICE_MAX_DISTINCT = 20  # numeric features with at most this many distinct reference values: PSI decides
@@ -117,6 +153,8 @@ class FeatureDrift:
     mean_reference: float | None = None
     mean_current: float | None = None
     discrete: bool = False  # numeric with few distinct reference values: PSI alone decides materiality
+    psi_threshold: float = math.nan  # the rule's thresholds for this feature (floors or between-year)
+    ks_threshold: float = math.nan
     p_adjusted: float = math.nan
     significant: bool = False
     material: bool = False
@@ -141,7 +179,7 @@ class DriftReport:
     def to_dict(self, detail: bool = True) -> dict[str, Any]:
         """Top-level decision and counts, the rule and per-feature statistics — all of them, or (detail
         False, the metrics-file layout) the decision, PSI, test statistic and adjusted p-value."""
-        keep = None if detail else ("drifted", "psi", "statistic", "p_adjusted")
+        keep = None if detail else ("drifted", "psi", "statistic", "p_adjusted", "psi_threshold", "ks_threshold")
         return {"drift_detected": self.drift_detected, "n_features": len(self.features),
                 "n_tested": sum(f.test != "none" for f in self.features),
                 "n_drifted": len(self.drifted_features), "drifted_features": self.drifted_features,
@@ -251,22 +289,26 @@ def benjamini_hochberg(p_values: Any, fdr: float) -> tuple[np.ndarray, np.ndarra
     return rejected, adjusted
 
 
-def decide(results: list[FeatureDrift], rule: DriftRule) -> DriftReport:
-    """Apply the rule: BH over all tested features, then the effect floor."""
+def decide(results: list[FeatureDrift], rule: DriftRule, null: YearNull | None = None) -> DriftReport:
+    """Apply the rule: BH over all tested features, then each feature's thresholds (floors, or `year_margin`
+    × its between-year shift in `null`)."""
     rejected, adjusted = benjamini_hochberg([r.p_value for r in results], rule.fdr)
     decided = []
     for r, significant, p_adj in zip(results, rejected, adjusted):
-        material = bool((np.isfinite(r.psi) and r.psi >= rule.min_psi)
-                        or (r.kind == "numeric" and not r.discrete and np.isfinite(r.statistic)
-                            and r.statistic >= rule.min_ks))
-        decided.append(FeatureDrift(**{**asdict(r), "p_adjusted": float(p_adj), "significant": bool(significant),
+        psi_min, ks_min = rule.thresholds(r.feature, null)
+        uses_ks = r.kind == "numeric" and not r.discrete and r.test == "ks"
+        material = bool((np.isfinite(r.psi) and r.psi >= psi_min)
+                        or (uses_ks and np.isfinite(r.statistic) and r.statistic >= ks_min))
+        decided.append(FeatureDrift(**{**asdict(r), "psi_threshold": float(psi_min),
+                                       "ks_threshold": float(ks_min) if uses_ks else math.nan,
+                                       "p_adjusted": float(p_adj), "significant": bool(significant),
                                        "material": material, "drifted": bool(significant) and material}))
     return DriftReport(rule=rule, features=decided)
 
 
-def detect_drift(references: Mapping[str, Reference], current: pd.DataFrame, rule: DriftRule) -> DriftReport:
-    """Test every feature of `references` (in its order) on the same column of `current`; a column
-    missing from `current` is a DataError naming it."""
+def feature_tests(references: Mapping[str, Reference], current: pd.DataFrame) -> list[FeatureDrift]:
+    """The undecided test results of every feature of `references` (in its order) on the same column of
+    `current`; a column missing from `current` is a DataError naming it."""
     missing = [name for name in references if name not in current.columns]
     if missing:
         raise DataError(f"feature columns missing from the current data: {missing}", column=missing[0])
@@ -274,7 +316,14 @@ def detect_drift(references: Mapping[str, Reference], current: pd.DataFrame, rul
     for name, ref in references.items():
         test = categorical_drift if ref.categorical else numeric_drift
         results.append(test(name, ref, current[name].to_numpy()))
-    return decide(results, rule)
+    return results
+
+
+def detect_drift(references: Mapping[str, Reference], current: pd.DataFrame, rule: DriftRule,
+                 null: YearNull | None = None) -> DriftReport:
+    """Test every feature of `references` on `current` and apply the rule (with the between-year `null`
+    when given)."""
+    return decide(feature_tests(references, current), rule, null)
 
 
 def references_from_frame(frame: pd.DataFrame, features: list[str],
@@ -342,18 +391,75 @@ def recent_years(frame: pd.DataFrame, time_column: str, years: int) -> pd.DataFr
     return frame[keep].reset_index(drop=True)
 
 
+def year_reference(earlier: pd.DataFrame, current: pd.DataFrame, time_column: str, seed: int = 0) -> pd.DataFrame:
+    """The rows of `earlier` to compare `current` with: resampled to the current calendar-month mix when both
+    time columns hold dates, else all of them."""
+    ref_months, cur_months = calendar_months(earlier[time_column]), calendar_months(current[time_column])
+    if ref_months is None or cur_months is None or len(current) == 0:
+        return earlier
+    return seasonal_match(earlier, ref_months, cur_months, seed)
+
+
+def between_year_null(train: pd.DataFrame, features: list[str], time_column: str, reference_years: int = 1,
+                      months: np.ndarray | None = None, rows: int | None = None, seed: int = 0) -> YearNull | None:
+    """Each feature's typical shift between training years (see `YearNull`): every training year that has
+    `reference_years` years before it (any earlier year when 0) is compared, as the current rows would be, with
+    those earlier years, seasonally matched. `months` keeps only those calendar months of each year (the
+    months of the current rows); `rows` subsamples each year to that many rows, so the null carries the
+    sampling noise of a current sample that small. None when the training rows hold fewer than two years."""
+    if train.empty:
+        return None
+    year = row_year(train[time_column])
+    years = np.sort(np.unique(year))
+    lag = reference_years if reference_years > 0 else len(years)
+    rng = np.random.default_rng(seed)
+    psis: dict[str, list[float]] = {f: [] for f in features}
+    kss: dict[str, list[float]] = {f: [] for f in features}
+    pairs = []
+    for i in range(1, len(years)):
+        current = train[year == years[i]].reset_index(drop=True)
+        if months is not None:
+            current_months = calendar_months(current[time_column])
+            if current_months is not None:
+                current = current[np.isin(current_months, months)].reset_index(drop=True)
+        if rows is not None and len(current) > rows:
+            current = current.iloc[np.sort(rng.choice(len(current), size=rows, replace=False))].reset_index(drop=True)
+        earlier = train[np.isin(year, years[max(0, i - lag):i])].reset_index(drop=True)
+        if current.empty or earlier.empty:
+            continue
+        try:
+            reference = year_reference(earlier, current, time_column, seed)
+        except DataError:  # the earlier years lack the current calendar months
+            continue
+        for r in feature_tests(references_from_frame(reference, features), current):
+            psis[r.feature].append(r.psi)
+            if r.test == "ks":
+                kss[r.feature].append(r.statistic)
+        span = f"{years[max(0, i - lag)]}" + (f"..{years[i - 1]}" if i - 1 > max(0, i - lag) else "")
+        pairs.append(f"{years[i]} vs {span}")
+    if not pairs:
+        return None
+
+    def rms(values: list[float]) -> float:
+        finite = np.asarray([v for v in values if math.isfinite(v)])
+        return float(np.sqrt(np.mean(finite ** 2))) if len(finite) else math.nan
+
+    return YearNull(psi={f: rms(v) for f, v in psis.items()}, ks={f: rms(v) for f, v in kss.items()}, pairs=pairs)
+
+
 def held_out_drift(train: pd.DataFrame, test: pd.DataFrame, features: list[str], time_column: str,
                    rule: DriftRule, seed: int = 0, reference_years: int = 0) -> tuple[DriftReport, dict[str, Any]]:
     """Drift of the held-out rows against the training rows of the last `reference_years` years (all when 0),
-    seasonally matched when the time column holds dates, and a description of what was compared.
+    seasonally matched when the time column holds dates, judged against the training years' own between-year
+    shifts (`between_year_null`), and a description of what was compared.
 
     Comparing with the recent past keeps features that trend by construction (cumulative clearing, the
     length of a cell's history) and a drought years back in the training period from reading as drift."""
     recent = recent_years(train, time_column, reference_years)
-    ref_months, cur_months = calendar_months(recent[time_column]), calendar_months(test[time_column])
-    matched = ref_months is not None and cur_months is not None and len(test) > 0
-    reference = seasonal_match(recent, ref_months, cur_months, seed) if matched else recent
-    report = detect_drift(references_from_frame(reference, features), test, rule)
+    reference = year_reference(recent, test, time_column, seed)
+    matched = reference is not recent
+    null = between_year_null(train, features, time_column, reference_years, seed=seed)
+    report = detect_drift(references_from_frame(reference, features), test, rule, null)
 
     def span(values: pd.Series) -> str:
         low, high = values.min(), values.max()
@@ -362,20 +468,23 @@ def held_out_drift(train: pd.DataFrame, test: pd.DataFrame, features: list[str],
 
     return report, {"reference_rows": len(reference), "training_rows": len(train), "current_rows": len(test),
                     "seasonal_match": matched, "reference_span": span(recent[time_column]),
-                    "current_span": span(test[time_column]), "time_column": time_column}
+                    "current_span": span(test[time_column]), "time_column": time_column,
+                    "between_year_pairs": null.pairs if null else []}
 
 
 def drift_plot_rows(report: DriftReport) -> pd.DataFrame:
     """Plot data, one row per feature (most shifted first): PSI, KS statistic (numeric features),
-    BH-adjusted p-value, the decision (1 = drifted), the test, means and missing rates."""
+    BH-adjusted p-value, the feature's thresholds, the decision (1 = drifted), the test, means and missing rates."""
     frame = report.to_frame()
     if frame.empty:
-        return pd.DataFrame(columns=["feature", "psi", "ks_statistic", "p_adjusted", "drifted", "test",
+        return pd.DataFrame(columns=["feature", "psi", "ks_statistic", "p_adjusted", "psi_threshold",
+                                     "ks_threshold", "drifted", "test",
                                      "mean_reference", "mean_current", "missing_rate_reference",
                                      "missing_rate_current"])
     return pd.DataFrame({"feature": frame["feature"], "psi": frame["psi"],
                          "ks_statistic": frame["statistic"].where(frame["test"] == "ks"),
-                         "p_adjusted": frame["p_adjusted"], "drifted": frame["drifted"].astype(int),
+                         "p_adjusted": frame["p_adjusted"], "psi_threshold": frame["psi_threshold"],
+                         "ks_threshold": frame["ks_threshold"], "drifted": frame["drifted"].astype(int),
                          "test": frame["test"], "mean_reference": frame["mean_reference"],
                          "mean_current": frame["mean_current"],
                          "missing_rate_reference": frame["missing_rate_reference"],

@@ -17,7 +17,7 @@ from geih.monitoring.drift import DriftReport
 from geih.monitoring.summary import Finding
 
 PERF_COLUMNS = ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier")
-DRIFT_COLUMNS = ("feature", "kind", "test", "statistic", "p_adjusted", "psi", "drifted")
+DRIFT_COLUMNS = ("feature", "kind", "test", "statistic", "ks_threshold", "p_adjusted", "psi", "psi_threshold", "drifted")
 
 
 @dataclass
@@ -194,8 +194,10 @@ def render_html(data: ReportData) -> str:
     parts.append(f"<h2>Drift</h2><p>{esc(data.drift_note)}</p>")
     if data.drift is not None:
         d = data.drift
-        parts.append(f"<p>Rule: Benjamini–Hochberg at FDR {d.rule.fdr:g}, then PSI ≥ {d.rule.min_psi:g} or KS D ≥ "
-                     f"{d.rule.min_ks:g}; drift when more than {d.rule.max_drifted_features} feature(s) drift. "
+        parts.append(f"<p>Rule: Benjamini–Hochberg at FDR {d.rule.fdr:g}, then PSI or KS D at least the feature's "
+                     f"threshold (PSI ≥ {d.rule.min_psi:g}, D ≥ {d.rule.min_ks:g}, raised to {d.rule.year_margin:g}× "
+                     f"the feature's between-year shift when known); drift when more than "
+                     f"{d.rule.max_drifted_features} feature(s) drift. "
                      f"<b>{'Drift detected' if d.drift_detected else 'No drift'}</b>: "
                      f"{esc(', '.join(d.drifted_features) or 'no feature drifted')}.</p>")
         parts.append(img("drift", "PSI per feature"))

@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 ENV_VAR = "GEIH_MONITOR_DB"
 DEFAULT_RELATIVE_PATH = Path("monitoring") / "monitor.db"
 SCHEMA_VERSION = 1
+SCHEMA_LOCK_ID = 0x6765_6968  # PostgreSQL advisory lock key held while creating the schema ('geih')
 BUSY_TIMEOUT_S = 30.0
 
 metadata = MetaData()
@@ -271,8 +272,9 @@ class MonitorStore:
             yield conn
 
     def _create_schema(self) -> None:
-        """Create the tables when missing (under the write lock), check the schema version. Opening an
-        existing store only reads, so it never waits for a writer."""
+        """Create the tables when missing (under the write lock: SQLite's, or a PostgreSQL advisory lock, so
+        processes racing to create a new store take turns), check the schema version. Opening an existing
+        store only reads, so it never waits for a writer."""
         with self.read() as conn:
             if inspect(conn).has_table("schema_info"):
                 found = conn.execute(select(schema_info.c.value)
@@ -281,6 +283,8 @@ class MonitorStore:
                     self._check_version(found)
                     return
         with self.write() as conn:
+            if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE serialises creators; here a lock does
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_ID})")
             metadata.create_all(conn)
             found = conn.execute(select(schema_info.c.value).where(schema_info.c.key == "schema_version")).scalar()
             if found is None:

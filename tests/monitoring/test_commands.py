@@ -20,7 +20,7 @@ from geih.monitoring.store import MonitorStore
 from geih.stage import run_main
 from tests.monitoring.helpers import event
 
-MONITOR = {"drift": {"fdr": 0.05, "min_psi": 0.2, "min_ks": 0.1, "max_drifted_features": 0},
+MONITOR = {"drift": {"fdr": 0.05, "min_psi": 0.2, "min_ks": 0.1, "max_drifted_features": 0, "year_margin": 3.0},
            "seed": 0, "reference_years": 1, "retention_days": 90, "window_days": 30, "performance_window": "period",
            "check": {"min_drift_rows": 100, "min_labelled_rows": 50, "min_roc_auc": 0.7, "max_brier": 0.25,
                      "max_error_rate": 0.05, "max_latency_p95_ms": 100, "max_dropped_share": 0.01}}
@@ -120,6 +120,8 @@ def test_drift_of_logged_rows_is_seasonally_matched(setup, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["drift_detected"] is False and out["rows"] == 300
     assert "seasonally matched" in out["note"] and "(100 rows)" in out["note"]  # 2 Julys × 50 cells
+    assert "thresholds from the shifts between training years (2023 vs 2022)" in out["note"]
+    assert out["features"]["temp"]["ks_threshold"] >= 0.1 and out["features"]["rain"]["psi_threshold"] >= 0.2
     recorded = MonitorStore(setup["db"]).metrics_frame("fire_risk", "drift").set_index("metric")
     assert recorded.loc["n_drifted", "value"] == 0 and recorded.loc["drift_detected", "value"] == 0
 
@@ -189,6 +191,10 @@ def test_report_html_is_self_contained_and_md_has_tables(setup, capsys):
     text = md.read_text()
     assert text.startswith("## GEIH monitoring — fire_risk") and "| window | version | n |" in text
     assert "data:image" not in text and "| feature | kind | test |" in text
+    txt = setup["tmp"] / "report.txt"  # --format md whatever the suffix (a CI comment body)
+    assert geih(setup, "report", "--task", "fire_risk", "--out", str(txt), "--format", "md",
+                "--reference", str(setup["features"])) == 0
+    assert txt.read_text().startswith("## GEIH monitoring — fire_risk") and "<html" not in txt.read_text()
 
 
 def test_report_with_an_empty_store(setup):

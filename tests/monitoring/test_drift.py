@@ -136,11 +136,20 @@ def test_missing_column_is_a_data_error():
 
 
 def test_rule_from_params_checks_keys_and_ranges():
-    assert d.DriftRule.from_params({"fdr": 0.1, "min_psi": 0.25, "min_ks": 0.1, "max_drifted_features": 2}).fdr == 0.1
+    assert d.DriftRule.from_params({"fdr": 0.1, "min_psi": 0.25, "min_ks": 0.1, "max_drifted_features": 2,
+                                    "year_margin": 3}).fdr == 0.1
     with pytest.raises(ParamsError, match="monitor.drift.fdr"):
-        d.DriftRule.from_params({"fdr": 2, "min_psi": 0.2, "min_ks": 0.1, "max_drifted_features": 0})
+        d.DriftRule.from_params({"fdr": 2, "min_psi": 0.2, "min_ks": 0.1, "max_drifted_features": 0, "year_margin": 3})
+    with pytest.raises(ParamsError, match="monitor.drift.year_margin"):
+        d.DriftRule.from_params({"fdr": 0.1, "min_psi": 0.2, "min_ks": 0.1, "max_drifted_features": 0})
+    assert d.DriftRule.from_params({"fdr": 0.1, "min_psi": 0.25, "min_ks": 0.1, "max_drifted_features": 2,
+                                    "year_margin": 2.5}).year_margin == 2.5
+    with pytest.raises(ParamsError, match="monitor.drift.year_margin"):
+        d.DriftRule.from_params({"fdr": 0.1, "min_psi": 0.25, "min_ks": 0.1, "max_drifted_features": 2,
+                                 "year_margin": -1})
     with pytest.raises(ParamsError, match="monitor.drift.typo"):
-        d.DriftRule.from_params({"fdr": 0.05, "min_psi": 0.2, "min_ks": 0.1, "max_drifted_features": 0, "typo": 1})
+        d.DriftRule.from_params({"fdr": 0.05, "min_psi": 0.2, "min_ks": 0.1, "max_drifted_features": 0,
+                                 "year_margin": 3, "typo": 1})
 
 
 def test_calendar_months_of_dates_strings_and_years():
@@ -187,7 +196,9 @@ def test_report_layouts_and_plot_rows():
     report = d.detect_drift(d.references_from_frame(ref, list(ref.columns)), cur, RULE)
     full, compact = report.to_dict(), report.to_dict(detail=False)
     assert full["drift_detected"] is True and full["n_drifted"] == 1 and full["drifted_features"] == ["x2"]
-    assert set(compact["features"]["x2"]) == {"drifted", "psi", "statistic", "p_adjusted"}
+    assert set(compact["features"]["x2"]) == {"drifted", "psi", "statistic", "p_adjusted", "psi_threshold",
+                                               "ks_threshold"}
+    assert compact["features"]["x2"]["psi_threshold"] == 0.2 and compact["features"]["x2"]["ks_threshold"] == 0.1
     assert "mean_current" in full["features"]["x2"]
     plot = d.drift_plot_rows(report)
     assert plot["feature"].iloc[0] == "x2" and plot["drifted"].tolist() == [1, 0, 0]
@@ -208,7 +219,7 @@ def test_held_out_drift_against_recent_years_ignores_a_shift_years_back():
     train = pd.DataFrame({"year": np.repeat([2019, 2020, 2021], 400),
                           "x": np.concatenate([rng.normal(5, 1, 400), rng.normal(0, 1, 800)])})
     test = pd.DataFrame({"year": np.full(400, 2022), "x": rng.normal(0, 1, 400)})
-    rule = d.DriftRule(fdr=0.05, min_psi=0.2, min_ks=0.1, max_drifted_features=0)
+    rule = d.DriftRule(fdr=0.05, min_psi=0.2, min_ks=0.1, max_drifted_features=0, year_margin=0.0)  # floors only
     all_years, _ = d.held_out_drift(train, test, ["x"], "year", rule, reference_years=0)
     recent, compared = d.held_out_drift(train, test, ["x"], "year", rule, reference_years=1)
     assert all_years.drift_detected and not recent.drift_detected
@@ -229,3 +240,93 @@ def test_a_rate_on_another_lattice_is_judged_on_psi_not_on_ks():
     assert d.decide([d.numeric_drift("rate", d.Reference.from_values(ref), shifted)], rule).drift_detected
     continuous = d.numeric_drift("x", d.Reference.from_values(rng.normal(size=5000)), rng.normal(0.3, 1, 5000))
     assert not continuous.discrete and d.decide([continuous], rule).drift_detected
+
+
+# --- the between-year null: normal year-to-year variation is not drift ---------------------------------------
+
+def yearly_panel(year_means: dict[int, float], rows: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """Rows of years with a feature `weather` whose mean moves from year to year (the given means, sd 1 within a
+    year) and a feature `stable` that does not move."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"year": np.repeat(list(year_means), rows),
+                         "weather": np.concatenate([rng.normal(m, 1, rows) for m in year_means.values()]),
+                         "stable": rng.normal(0, 1, rows * len(year_means))})
+
+
+NORMAL_YEARS = {2019: 0.0, 2020: 0.4, 2021: -0.05, 2022: 0.35, 2023: -0.1}  # |year-to-year shift| 0.35–0.45
+
+
+def test_a_normal_year_flags_on_the_floors_alone_but_not_against_the_between_year_null():
+    """The test year moves as much as the training years did from one year to the next (0.3 sd): KS D ≈ 0.12
+    passes the floor 0.1, but it is a third of the usual between-year shift, so the calibrated rule is quiet."""
+    panel = yearly_panel({**NORMAL_YEARS, 2024: 0.2})
+    train, test = panel[panel["year"] < 2024], panel[panel["year"] == 2024]
+    floors_only = d.DriftRule(year_margin=0.0)
+    report, compared = d.held_out_drift(train, test, ["weather", "stable"], "year", RULE, reference_years=1)
+    bare, _ = d.held_out_drift(train, test, ["weather", "stable"], "year", floors_only, reference_years=1)
+    assert bare.drifted_features == ["weather"]
+    assert not report.drift_detected
+    assert compared["between_year_pairs"] == ["2020 vs 2019", "2021 vs 2020", "2022 vs 2021", "2023 vs 2022"]
+    weather = next(f for f in report.features if f.feature == "weather")
+    assert 0.1 < weather.statistic < weather.ks_threshold and weather.ks_threshold > 3 * 0.1
+    stable = next(f for f in report.features if f.feature == "stable")
+    assert stable.ks_threshold == 0.1 and stable.psi_threshold == 0.2  # tiny between-year shifts: the floors
+
+
+def test_a_shift_beyond_the_usual_year_to_year_variation_flags():
+    panel = yearly_panel({**NORMAL_YEARS, 2024: 2.0})  # a drought: 2 sd, five times the usual move
+    train, test = panel[panel["year"] < 2024], panel[panel["year"] == 2024]
+    report, _ = d.held_out_drift(train, test, ["weather", "stable"], "year", RULE, reference_years=1)
+    assert report.drift_detected and report.drifted_features == ["weather"]
+
+
+def test_an_exceptional_training_year_raises_the_bar_for_the_features_it_moved():
+    """A drought in a training year is a large between-year shift: a test-year drought of the same size is within
+    what the training years saw (not flagged); one three times as large is flagged."""
+    years = {2019: 0.0, 2020: 0.8, 2021: 0.0, 2022: 0.3, 2023: 0.0}
+    panel = yearly_panel({**years, 2024: 0.8})
+    train, test = panel[panel["year"] < 2024], panel[panel["year"] == 2024]
+    assert not d.held_out_drift(train, test, ["weather"], "year", RULE, reference_years=1)[0].drift_detected
+    panel = yearly_panel({**years, 2024: 2.5})
+    train, test = panel[panel["year"] < 2024], panel[panel["year"] == 2024]
+    assert d.held_out_drift(train, test, ["weather"], "year", RULE, reference_years=1)[0].drifted_features == ["weather"]
+
+
+def test_false_alarms_under_a_between_year_null_are_rare():
+    """Worlds whose yearly means are independent draws (sd 0.25): the test year is just another year. Over 30
+    seeded worlds the calibrated rule flags at most 3 (the floors alone flag many of them)."""
+    calibrated = floors = 0
+    for seed in range(30):
+        rng = np.random.default_rng(100 + seed)
+        panel = yearly_panel(dict(zip(range(2019, 2025), rng.normal(0, 0.25, 6))), rows=1000, seed=seed)
+        train, test = panel[panel["year"] < 2024], panel[panel["year"] == 2024]
+        calibrated += d.held_out_drift(train, test, ["weather"], "year", RULE, reference_years=1)[0].drift_detected
+        floors += d.held_out_drift(train, test, ["weather"], "year", d.DriftRule(year_margin=0.0),
+                                   reference_years=1)[0].drift_detected
+    assert calibrated <= 3 and floors >= 10
+
+
+def test_between_year_null_uses_the_current_months_and_sample_size():
+    """Monthly rows: only the current calendar months are compared between years; a small current sample
+    (rows) carries more sampling noise, so its typical between-year PSI is larger."""
+    rng = np.random.default_rng(5)
+    months = pd.date_range("2020-01-01", "2023-12-01", freq="MS")
+    train = pd.DataFrame({"label_month": np.repeat(months, 300)})
+    june = (train["label_month"].dt.month == 6).to_numpy()
+    year_shift = (train["label_month"].dt.year.to_numpy() % 2) * 1.5  # June values jump between years
+    train["x"] = rng.normal(size=len(train)) + np.where(june, year_shift, 0.0)
+    all_months = d.between_year_null(train, ["x"], "label_month", 1)
+    no_june = d.between_year_null(train, ["x"], "label_month", 1, months=np.array([1, 2, 3]))
+    june_only = d.between_year_null(train, ["x"], "label_month", 1, months=np.array([6]))
+    assert june_only.ks["x"] > 0.4 > all_months.ks["x"] > no_june.ks["x"]
+    small = d.between_year_null(train, ["x"], "label_month", 1, months=np.array([1, 2, 3]), rows=60, seed=1)
+    assert small.psi["x"] > no_june.psi["x"]
+    assert d.between_year_null(train[train["label_month"].dt.year == 2020], ["x"], "label_month", 1) is None
+
+
+def test_rule_thresholds_are_the_floors_or_the_margin_times_the_typical_shift():
+    null = d.YearNull(psi={"a": 0.01, "b": 0.5}, ks={"a": 0.02, "b": 0.2}, pairs=["2021 vs 2020"])
+    rule = d.DriftRule(min_psi=0.2, min_ks=0.1, year_margin=3.0)
+    assert rule.thresholds("a", null) == (0.2, 0.1)
+    assert rule.thresholds("b", null) == pytest.approx((4.5, 0.6))  # PSI: margin², a quadratic measure
+    assert rule.thresholds("c", null) == (0.2, 0.1) and rule.thresholds("b", None) == (0.2, 0.1)

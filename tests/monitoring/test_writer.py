@@ -10,7 +10,13 @@ import pytest
 
 from geih.monitoring.store import MonitorStore
 from geih.monitoring.summary import writer_counters
-from geih.monitoring.writer import BackgroundWriter, ResourceSampler, monitoring_for_service, service_sink
+from geih.monitoring.writer import (
+    BackgroundWriter,
+    ProcessWriter,
+    ResourceSampler,
+    monitoring_for_service,
+    service_sink,
+)
 from tests.monitoring.helpers import event
 
 
@@ -107,6 +113,7 @@ def test_sampler_records_process_and_writer_counters(tmp_path):
     assert writer_counters(res) == {"dropped": 1, "failed": 0, "processes": 1}
 
 
+@pytest.mark.pipeline  # spawns the writer process
 def test_runtime_for_the_service_flushes_and_records_on_stop(tmp_path):
     runtime = monitoring_for_service(str(tmp_path / "svc.db"), sample_interval_s=3600)
     start, stop = runtime.hooks
@@ -119,6 +126,40 @@ def test_runtime_for_the_service_flushes_and_records_on_stop(tmp_path):
     assert check.count("predictions") == 60 and check.count("requests") == 20
     res = check.resources_frame()
     assert len(res) == 1 and res["written"][0] == 20 and res["dropped"][0] == 0
+    assert isinstance(runtime.sink, ProcessWriter) and not runtime.sink._process.is_alive()
+
+
+@pytest.mark.pipeline  # spawns the writer process
+def test_process_writer_drops_and_counts_when_its_queue_is_full(tmp_path):
+    """The writer process is still starting (importing) while 5 events arrive for a queue of 2: 2 are queued,
+    3 dropped and counted; closing writes the 2."""
+    db = str(tmp_path / "m.db")
+    MonitorStore(db).close()
+    writer = ProcessWriter(f"sqlite:///{db}", queue_size=2, flush_interval_s=5.0)
+    for i in range(5):
+        writer.submit(event(f"e{i}"))
+    assert writer.stats().dropped == 3
+    writer.close()
+    writer.submit(event("late"))  # after close: dropped and counted too
+    stats = writer.stats()
+    assert (stats.submitted, stats.written, stats.dropped, stats.failed, stats.queued) == (6, 2, 4, 0, 0)
+    assert MonitorStore(db).count("requests") == 2
+
+
+@pytest.mark.pipeline  # spawns the writer process
+def test_a_dead_writer_process_is_counted_as_failed_at_close(tmp_path, caplog):
+    db = str(tmp_path / "m.db")
+    MonitorStore(db).close()
+    writer = ProcessWriter(f"sqlite:///{db}", flush_interval_s=5.0)
+    for i in range(3):
+        writer.submit(event(f"e{i}"))
+    writer._process.kill()
+    writer._process.join(30)
+    with caplog.at_level(logging.ERROR, logger="geih.monitoring.writer"):
+        writer.close()
+    stats = writer.stats()
+    assert stats.written + stats.failed == 3 and stats.failed > 0 and stats.queued == 0
+    assert "were not written" in caplog.text
 
 
 @pytest.mark.parametrize("n_rows", [0, 1])
@@ -130,6 +171,7 @@ def test_writer_accepts_empty_and_single_row_events(tmp_path, n_rows):
     assert store.count("requests") == 1 and store.count("predictions") == n_rows
 
 
+@pytest.mark.pipeline  # spawns the writer process
 def test_service_sink_factory_reads_the_env_and_is_a_sink(tmp_path, monkeypatch):
     """`geih serve --sink geih.monitoring.writer:service_sink`: a started runtime that is itself the sink."""
     monkeypatch.setenv("GEIH_MONITOR_DB", str(tmp_path / "env.db"))
