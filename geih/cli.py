@@ -11,6 +11,7 @@
   geih models hyperparameters             every family's hyperparameters: valid values, defaults
   geih models best --task T --metric M    best evaluate run of one task definition; --promote sets champion
   geih monitor summary|drift|report|check|log-truth|prune --task T   production monitoring
+  geih external register|list|show       the registry of external models (ONNX, Python callables)
   geih plots template [--out PATH]        write the offline `dvc plots` HTML template (Vega inlined)
   geih plots images JSON --out DIR        render `dvc plots show/diff --json` output to PNGs, print Markdown
 """
@@ -83,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     from geih.monitoring import commands as monitor_commands
 
     monitor_commands.add_parser(sub)
+    from geih.external import commands as external_commands
+
+    external_commands.add_parser(sub)
     plots = sub.add_parser("plots", help="offline DVC plots").add_subparsers(dest="action", required=True)
     template = plots.add_parser("template", help="write the HTML template `dvc plots` uses (.dvc/config)")
     template.add_argument("--out", type=Path, default=Path("build/dvc-plots-offline.html"))
@@ -115,6 +119,10 @@ def main(argv: list[str] | None = None) -> None:
         from geih.monitoring import commands as monitor_commands
 
         monitor_commands.dispatch(args)
+    elif args.command == "external":
+        from geih.external import commands as external_commands
+
+        print(external_commands.dispatch(args))
     elif args.command == "bundle":
         from geih.lifecycle.registry_bundle import bundle_from_registry
 
