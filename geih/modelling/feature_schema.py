@@ -97,7 +97,7 @@ class FeatureSchema:
     positive_rate: dict[str, float] = field(default_factory=dict)
     reference: dict[str, ReferenceStats] = field(default_factory=dict)
     version: int = SCHEMA_VERSION
-    # Regression: {"name", "column", "units"} of each target (`label` is the first's column); empty for a
+    # Regression: {"name", "column", "units", "persistence_column"} of each target (`label` is the first's column); empty for a
     # classification task (and then left out of schema.json, which reads as before).
     targets: list[dict[str, str]] = field(default_factory=list)
 

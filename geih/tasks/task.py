@@ -64,8 +64,8 @@ class Task:
 
     `kind` is 'classification' (a 0/1 `label_column`, probabilities, ranked by `registry_metric`
     roc_auc against register.min_roc_auc) or 'regression' (`targets`, one model predicting all of them;
-    `label_column` is the first target's column; ranked by `registry_metric` with the floor "better
-    than climatology": > 0).
+    `label_column` is the first target's column; ranked by `registry_metric` with the floor 0: at
+    least as good as the climatology baseline).
     """
 
     name: str
