@@ -11,7 +11,7 @@
   geih models hyperparameters             every family's hyperparameters: valid values, defaults
   geih models best --task T --metric M    best evaluate run of one task definition; --promote sets champion
   geih monitor summary|drift|report|check|log-truth|prune --task T   production monitoring
-  geih external register|list|show       the registry of external models (ONNX, Python callables)
+  geih external register|list|show|evaluate   external models (ONNX, Python callables): registry, scoring
   geih plots template [--out PATH]        write the offline `dvc plots` HTML template (Vega inlined)
   geih plots images JSON --out DIR        render `dvc plots show/diff --json` output to PNGs, print Markdown
 """

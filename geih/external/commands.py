@@ -33,6 +33,13 @@ def add_parser(sub: Any) -> None:
     show.add_argument("--name", required=True)
     show.add_argument("--version")
     show.add_argument("--json", action="store_true")
+    evaluate = action("evaluate", "score a registered version on a regression task's test rows with the pipeline's "
+                                  "evaluate code (the same metrics and baselines as metrics/<task>/evaluate.json)")
+    evaluate.add_argument("--name", required=True)
+    evaluate.add_argument("--version")
+    evaluate.add_argument("--task", required=True)
+    evaluate.add_argument("--features", required=True, type=Path, help="the task's features folder")
+    evaluate.add_argument("--out", required=True, type=Path, help="metrics JSON to write")
 
 
 def parse_metadata(text: str | None) -> dict[str, Any]:
@@ -63,6 +70,8 @@ def dispatch(args: argparse.Namespace) -> str:
     if args.action == "register":
         info = registry.register(args.name, args.version, args.type, args.path, parse_metadata(args.metadata))
         return f"registered {info.name} version {info.version} ({info.type}, sha256 {info.sha256[:12]}…) in {registry.path}"
+    if args.action == "evaluate":
+        return _evaluate(registry, args)
     if args.action == "list":
         infos = registry.list()
         return json.dumps([i.to_dict() for i in infos], indent=2) if args.json else format_table(infos)
@@ -77,3 +86,24 @@ def dispatch(args: argparse.Namespace) -> str:
                   f"  inputs      {', '.join(v['name'] for v in meta.get('inputs', []))}",
                   f"  outputs     {', '.join(v['name'] for v in meta.get('outputs', []))}"]
     return "\n".join(lines)
+
+
+def _evaluate(registry: Any, args: argparse.Namespace) -> str:
+    from geih import io
+    from geih.external.evaluation import evaluate_external
+    from geih.external.registry import load_adapter
+    from geih.modelling.feature_schema import FeatureSchema
+    from geih.modelling.feature_tables import load_split
+    from geih.tasks import get_task
+
+    task = get_task(args.task)
+    if task.kind != "regression":
+        raise GeihError(f"task {task.name!r} is a {task.kind} task; external models forecast regression targets")
+    schema = FeatureSchema.load(args.features, task.name)
+    info = registry.get_model_info(args.name, args.version)
+    result = evaluate_external(load_adapter(info), load_split(args.features, "train"),
+                               load_split(args.features, "test"), schema, task)
+    metrics = {**result.metrics, "model": f"{info.name}@{info.version}"}
+    io.write_json(metrics, args.out)
+    skills = ", ".join(f"{t.name} {metrics[t.name]['skill_vs_climatology']:.4f}" for t in task.targets)
+    return f"{info.name} version {info.version} on {task.name}: skill vs climatology {skills} → {args.out}"

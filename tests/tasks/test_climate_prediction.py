@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geih.errors import DataError, ParamsError
+from geih.errors import DataError, GeihError, ParamsError
 from geih.external.adapter import ContractError, GridSpec, ModelMetadata, Variable
 from geih.external.evaluation import evaluate_external
 from geih.external.onnx_adapter import OnnxAdapter
@@ -187,3 +187,27 @@ def test_an_external_model_without_the_targets_is_refused(tables, tmp_path):
 
 def test_module_constants_agree():
     assert set(climate_prediction.VALID_RANGES) <= set(climate_prediction.FEATURES)
+
+
+def test_a_registered_external_model_is_evaluated_from_the_command_line(tables, tmp_path, capsys):
+    import json
+
+    from geih.cli import main as cli_main
+    from geih.modelling.feature_tables import write_feature_tables
+
+    train, test, schema = tables
+    write_feature_tables(tmp_path / "features", train, test, schema)
+    grid = cell_grid(1.5)
+    onnx_path = write_affine_onnx(tmp_path / "persistence.onnx", [1.0, 1.0], [0.0, 0.0], grid=grid)
+    (tmp_path / "meta.json").write_text(json.dumps(persistence_metadata(grid).to_dict()))
+    registry = str(tmp_path / "registry.json")
+    cli_main(["external", "register", "--registry", registry, "--name", "persistence", "--version", "1",
+              "--type", "onnx", "--path", str(onnx_path), "--metadata", f"@{tmp_path / 'meta.json'}"])
+    cli_main(["external", "evaluate", "--registry", registry, "--name", "persistence", "--task", "climate_prediction",
+              "--features", str(tmp_path / "features"), "--out", str(tmp_path / "external.json")])
+    assert "persistence version 1 on climate_prediction" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "external.json").read_text())
+    assert metrics["model"] == "persistence@1" and abs(metrics["tmax"]["skill_vs_persistence"]) < 1e-4
+    with pytest.raises(GeihError, match="fire_risk' is a classification task"):
+        cli_main(["external", "evaluate", "--registry", registry, "--name", "persistence", "--task", "fire_risk",
+                  "--features", str(tmp_path / "features"), "--out", str(tmp_path / "x.json")])
