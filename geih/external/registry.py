@@ -4,8 +4,9 @@
 
 `path` is stored relative to the registry file's folder when it lies below it (else absolute), so a
 registry committed with its artefacts stays valid in another checkout. Every change happens under an
-exclusive lock (`fcntl.flock` on `<registry>.lock`) around read → change → atomic replace, so concurrent
-writers — processes or threads — lose no entry and readers never see a half-written file.
+exclusive lock (`fcntl.flock` on `<registry>.lock`) around read → change → atomic replace (a temporary
+sibling renamed over the file), so concurrent writers — processes or threads — lose no entry, and readers, who
+take no lock, see the old or the new registry, never a half-written or missing one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import fcntl
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from geih import io
 from geih.errors import GeihError
 from geih.external.adapter import ExternalModel, ModelFileMissingError, ModelMetadata
 from geih.lifecycle.tracking import file_sha256
@@ -118,8 +119,22 @@ class ExternalModelRegistry:
             versions[version] = {"type": type, "path": self._stored_path(artefact), "sha256": digest,
                                  "registered_at": datetime.now(UTC).isoformat(timespec="microseconds"),
                                  "metadata": metadata}
-            io.write_json(data, self.path)
-        return self.get_model_info(name, version)
+            self._replace(data)
+        return self._info(name, version, versions[version])
+
+    def _replace(self, data: dict[str, Any]) -> None:
+        """Write the registry to a temporary sibling and rename it over the file: a reader sees the old
+        or the new registry, never none (geih.io.atomic_path removes the old file first)."""
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
+                fh.write("\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _stored_path(self, artefact: Path) -> str:
         base = self.path.parent.resolve()
@@ -137,7 +152,9 @@ class ExternalModelRegistry:
             version = max(versions, key=lambda v: (versions[v]["registered_at"], v))
         elif version not in versions:
             raise RegistryError(f"{name} has no version {version!r}; known: {sorted(versions)}")
-        entry = versions[version]
+        return self._info(name, version, versions[version])
+
+    def _info(self, name: str, version: str, entry: dict[str, Any]) -> ExternalModelInfo:
         path = Path(entry["path"])
         return ExternalModelInfo(name, version, entry["type"], path if path.is_absolute() else
                                  (self.path.parent / path).resolve(), entry["sha256"], entry["registered_at"],

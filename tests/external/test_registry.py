@@ -86,6 +86,7 @@ def _register_many(path: str, artefact: str, worker: int, count: int) -> None:
     registry = ExternalModelRegistry(path)
     for i in range(count):
         registry.register(f"model-{worker}", f"{i}", "onnx", artefact)
+        registry.list()  # a reader without the lock, while others write: never a missing or partial file
 
 
 @pytest.mark.pipeline  # spawns six Python processes
@@ -102,6 +103,15 @@ def test_concurrent_processes_lose_no_entry(registry, artefact):
     infos = registry.list()
     assert len(infos) == workers * count
     assert {(i.name, i.version) for i in infos} == {(f"model-{w}", f"{i}") for w in range(workers) for i in range(count)}
+
+
+def test_concurrent_threads_lose_no_entry(registry, artefact):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda w: _register_many(str(registry.path), str(artefact), w, 5), range(4)))
+    assert len(registry.list()) == 20
+    assert not [p for p in registry.path.parent.iterdir() if ".tmp-" in p.name]  # no temporary file left
 
 
 def test_load_adapter_from_an_entry(registry, artefact):
