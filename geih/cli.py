@@ -13,6 +13,7 @@
   geih monitor summary|drift|report|check|log-truth|prune --task T   production monitoring
   geih alerts --bundle DIR --input F --out alerts.geojson|.csv [--levels alto,crítico] [--webhook URL]
                                           cells at or above a risk level, with place, probability and top features
+  geih external register|list|show|evaluate   external models (ONNX, Python callables): registry, scoring
   geih plots template [--out PATH]        write the offline `dvc plots` HTML template (Vega inlined)
   geih plots images JSON --out DIR        render `dvc plots show/diff --json` output to PNGs, print Markdown
 """
@@ -86,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     monitor_commands.add_parser(sub)
     add_alerts_parser(sub)
+    from geih.external import commands as external_commands
+
+    external_commands.add_parser(sub)
     plots = sub.add_parser("plots", help="offline DVC plots").add_subparsers(dest="action", required=True)
     template = plots.add_parser("template", help="write the HTML template `dvc plots` uses (.dvc/config)")
     template.add_argument("--out", type=Path, default=Path("build/dvc-plots-offline.html"))
@@ -134,6 +138,10 @@ def main(argv: list[str] | None = None) -> None:
         from geih.monitoring import commands as monitor_commands
 
         monitor_commands.dispatch(args)
+    elif args.command == "external":
+        from geih.external import commands as external_commands
+
+        print(external_commands.dispatch(args))
     elif args.command == "bundle":
         from geih.lifecycle.registry_bundle import bundle_from_registry
 

@@ -52,9 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         tracking.log_metrics(result.metrics)
         tracking.log_artifacts(args.plots, "plots")
         tracking.set_tags({"geih.model_sha256": tracking.file_sha256(args.model)})
-    m = result.metrics
-    log.info("evaluate@%s: roc_auc %.4f pr_auc %.4f (oracle %s)", args.task, m["roc_auc"], m["pr_auc"],
-             f"{m['oracle_roc_auc']:.4f}" if m["oracle_roc_auc"] == m["oracle_roc_auc"] else "n/a")
+    log.info("evaluate@%s: %s %.4f", args.task, task.registry_metric, result.metrics[task.registry_metric])
 
 
 if __name__ == "__main__":

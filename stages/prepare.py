@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
         io.write_parquet(panel, args.out)
         io.write_json(report, args.report)
         tracking.log_metrics({k: v for k, v in report.items() if k != "cleaning"})
-    log.info("prepare@%s: %d rows, positive rate %.3f", args.task, len(panel), report["positive_rate"])
+    log.info("prepare@%s: %d rows, report %s", args.task, len(panel), args.report)
 
 
 if __name__ == "__main__":

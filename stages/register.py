@@ -14,6 +14,7 @@ from geih.lifecycle.registry import check_register_params, register_stage_model
 from geih.lifecycle.task_definition import task_definition
 from geih.params import group, load_params
 from geih.stage import run_main
+from geih.tasks import get_task
 
 log = logging.getLogger("geih.stages.register")
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     p = group(load_params(args.params), "register")
     check_register_params(p)
+    p = get_task(args.task).register_params(p)
     metrics = io.read_json(args.metrics)
     definition = task_definition(args.features)
     with tracking.stage_run("register", args.task, p, data_deps=[args.model, args.metrics],

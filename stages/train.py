@@ -13,8 +13,7 @@ from geih.lifecycle.task_definition import task_definition
 from geih.modelling.families import feature_importance, train_config
 from geih.modelling.feature_schema import FeatureSchema
 from geih.modelling.feature_tables import load_split
-from geih.modelling.metrics import binary_metrics
-from geih.modelling.training import fit_model, log_trained_model, save_model
+from geih.modelling.training import fit_metrics, fit_model, log_trained_model, save_model
 from geih.params import group, load_params
 from geih.stage import run_main
 from geih.tasks import task_names
@@ -31,21 +30,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--metrics", required=True, type=Path)
     args = ap.parse_args(argv)
     config = train_config(group(load_params(args.params), "train"), args.task, task_names())
-    model = config.build()
-    model_name = config.spec.name
     schema = FeatureSchema.load(args.features, args.task)
+    model = config.build(len(schema.targets))
+    model_name = config.spec.name
     train = load_split(args.features, "train")
-    X, y = schema.matrix(train), train[schema.label].to_numpy()
+    X, y = schema.matrix(train), schema.labels(train)
     definition = task_definition(args.features)
     with tracking.stage_run("train", args.task, config.logged_params(), data_deps=[args.features],
                             tags=definition.tags()) as run:
         log.info("train@%s: fitting %s on %d rows × %d features", args.task, model_name, *X.shape)
         fit_model(model, X, y)
         save_model(model, args.model)
-        fit = binary_metrics(y, model.predict_proba(X)[:, 1], 0.5)
         metrics = {"model": model_name, "train_rows": len(X), "n_features": X.shape[1],
-                   "train_roc_auc": fit["roc_auc"], "train_pr_auc": fit["pr_auc"],
-                   "train_brier": fit["brier"]}
+                   **fit_metrics(model, X, y, schema)}
         io.write_json(metrics, args.metrics)
         tracking.log_metrics(metrics)
         importance = feature_importance(model, schema.feature_names)

@@ -64,6 +64,9 @@ def model_info(source: BundleSource, model_sha256: str, created: str) -> dict[st
         "risk_thresholds": list(PROBABILITY_THRESHOLDS), "risk_levels": list(PROBABILITY_LEVELS),
         "model_file": MODEL_FILE, "model_sha256": model_sha256, "feature_schema_file": SCHEMA_FILE,
         "origin": source.origin, "created": created,
+        # a regression bundle predicts these values (predict.py), not classes
+        **({"kind": "regression", "targets": [{"name": t["name"], "units": t["units"]} for t in source.schema.targets]}
+           if source.schema.targets else {}),
     }
 
 

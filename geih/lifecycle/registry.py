@@ -78,10 +78,13 @@ def decide_alias(new: dict[str, Any], champion: Champion | None, p: dict[str, An
     value = _finite(new.get(metric))
     if value is None:
         return CHALLENGER, f"{metric} missing from the new version's metrics"
-    roc = _finite(new.get("roc_auc"))
-    if roc is None or roc < float(p["min_roc_auc"]):
-        shown = "missing" if roc is None else f"{roc:.4f}"
-        return CHALLENGER, f"roc_auc {shown} below the floor register.min_roc_auc={p['min_roc_auc']}"
+    # The floor: register.min_roc_auc on roc_auc, or the task's own (Task.register_params: "floor").
+    floor_metric, floor = p.get("floor") or ("roc_auc", float(p["min_roc_auc"]))
+    floor_name = "register.min_roc_auc" if "floor" not in p else "the task's floor"
+    reached = _finite(new.get(floor_metric))
+    if reached is None or reached < floor:
+        shown = "missing" if reached is None else f"{reached:.4f}"
+        return CHALLENGER, f"{floor_metric} {shown} below the floor {floor_name}={floor}"
     if champion is None:
         return CHAMPION, "no current champion"
     if definition is not None:

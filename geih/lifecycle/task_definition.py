@@ -84,7 +84,7 @@ def task_definition(features_dir: str | Path) -> TaskDefinition:
     and split params, and the data version of its labelled rows."""
     features_dir = Path(features_dir)
     schema = FeatureSchema.load(features_dir)
-    columns = list(dict.fromkeys([*schema.id_columns, schema.time_column, schema.label]))
+    columns = list(dict.fromkeys([*schema.id_columns, schema.time_column, *schema.label_columns]))
     digest = hashlib.sha256()
     for part in ("train", "test"):
         path = features_dir / f"{part}.parquet"

@@ -59,9 +59,14 @@ def random_split_auc(model: Any, frame: pd.DataFrame, schema: FeatureSchema, see
 
 def evaluate(model: Any, train: pd.DataFrame, test: pd.DataFrame, schema: FeatureSchema, task: Task,
              truth: pd.DataFrame | None, p: dict[str, Any]) -> Evaluation:
-    """Everything evaluate reports for one task; a schema of another task → DataError."""
+    """Everything evaluate reports for one task; a schema of another task → DataError. A regression
+    task is scored by geih.modelling.regression (its evaluate params are not used)."""
     if schema.task != task.name:
         raise DataError(f"the feature schema is task {schema.task!r}'s, not {task.name!r}'s", column="task")
+    if task.kind == "regression":
+        from geih.modelling.regression import evaluate_regression
+
+        return evaluate_regression(model, train, test, schema, task)
     label = schema.label
     threshold, seed = float(p["threshold"]), int(p["seed"])
     X = schema.matrix(test)

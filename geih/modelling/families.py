@@ -110,7 +110,8 @@ BASE_PACKAGES = ("scikit-learn", "pandas", "numpy", "joblib", "cloudpickle")
 class ModelSpec:
     """A model family: its builder (complete, checked hyperparameters, seed, n_jobs → Pipeline steps),
     its hyperparameter schema, the pip packages beyond BASE_PACKAGES, the types skops must trust
-    (beyond its defaults) to load a fitted model, and the estimator's class (to recognise one)."""
+    (beyond its defaults) to load a fitted model, and the estimator's class (to recognise one).
+    A family that also regresses has `build_regressor` (same hyperparameters) and `regressor_class`."""
 
     name: str
     build: Callable[[Mapping[str, Any], int, int], Steps]
@@ -118,6 +119,8 @@ class ModelSpec:
     packages: tuple[str, ...]
     trusted_types: tuple[str, ...]
     estimator_class: str
+    build_regressor: Callable[[Mapping[str, Any], int, int], Steps] | None = None
+    regressor_class: str = ""
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -152,6 +155,22 @@ def _random_forest(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
         random_state=seed, n_jobs=n_jobs))]
 
 
+def _random_forest_regressor(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
+    from sklearn.ensemble import RandomForestRegressor
+
+    return [("model", RandomForestRegressor(
+        n_estimators=hp["n_estimators"], max_depth=_depth(hp, None), min_samples_leaf=hp["min_samples_leaf"],
+        random_state=seed, n_jobs=n_jobs))]
+
+
+def _gradient_boosting_regressor(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return [("model", HistGradientBoostingRegressor(
+        max_iter=hp["n_estimators"], max_depth=_depth(hp, None), learning_rate=hp["learning_rate"],
+        min_samples_leaf=hp["min_samples_leaf"], random_state=seed, early_stopping=False))]
+
+
 def _gradient_boosting(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -179,6 +198,27 @@ def _xgboost(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
         device=hp["device"], random_state=seed, n_jobs=n_jobs, eval_metric="logloss"))]
 
 
+def _xgboost_regressor(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
+    from xgboost import XGBRegressor
+
+    return [("model", XGBRegressor(
+        n_estimators=hp["n_estimators"], max_depth=hp["max_depth"], learning_rate=hp["learning_rate"],
+        subsample=hp["subsample"], colsample_bytree=hp["colsample_bytree"],
+        min_child_weight=float(hp["min_samples_leaf"]), reg_lambda=hp["reg_lambda"], tree_method="hist",
+        device=hp["device"], random_state=seed, n_jobs=n_jobs))]
+
+
+def _lightgbm_regressor(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
+    from lightgbm import LGBMRegressor
+
+    return [("model", LGBMRegressor(
+        n_estimators=hp["n_estimators"], max_depth=_depth(hp, -1), learning_rate=hp["learning_rate"],
+        num_leaves=hp["num_leaves"], subsample=hp["subsample"], subsample_freq=1 if hp["subsample"] < 1 else 0,
+        colsample_bytree=hp["colsample_bytree"], min_child_samples=hp["min_samples_leaf"],
+        reg_lambda=hp["reg_lambda"], random_state=seed, n_jobs=n_jobs, deterministic=True,
+        force_row_wise=True, verbose=-1))]
+
+
 def _lightgbm(hp: Mapping[str, Any], seed: int, n_jobs: int) -> Steps:
     from lightgbm import LGBMClassifier
 
@@ -196,13 +236,18 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("random_forest", _random_forest,
               (N_ESTIMATORS.with_default(100), MAX_DEPTH.with_default(0), MIN_SAMPLES_LEAF.with_default(1), _NONE),
               packages=(), trusted_types=("sklearn.tree._tree.Tree",),
-              estimator_class="sklearn.ensemble._forest.RandomForestClassifier"),
+              estimator_class="sklearn.ensemble._forest.RandomForestClassifier",
+              build_regressor=_random_forest_regressor,
+              regressor_class="sklearn.ensemble._forest.RandomForestRegressor"),
     ModelSpec("gradient_boosting", _gradient_boosting,
               (N_ESTIMATORS.with_default(100), MAX_DEPTH.with_default(0), LEARNING_RATE.with_default(0.1),
                MIN_SAMPLES_LEAF.with_default(20), _NONE),
               packages=(), trusted_types=("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",),
               estimator_class="sklearn.ensemble._hist_gradient_boosting.gradient_boosting."
-                              "HistGradientBoostingClassifier"),
+                              "HistGradientBoostingClassifier",
+              build_regressor=_gradient_boosting_regressor,
+              regressor_class="sklearn.ensemble._hist_gradient_boosting.gradient_boosting."
+                              "HistGradientBoostingRegressor"),
     ModelSpec("logistic_regression", _logistic_regression, (C.with_default(1.0), _NONE),
               packages=(), trusted_types=("numpy.dtype",),
               estimator_class="sklearn.linear_model._logistic.LogisticRegression"),
@@ -210,15 +255,19 @@ SPECS: dict[str, ModelSpec] = {spec.name: spec for spec in (
               (N_ESTIMATORS.with_default(100), MAX_DEPTH.with_default(6), LEARNING_RATE.with_default(0.3),
                SUBSAMPLE.with_default(1.0), COLSAMPLE_BYTREE.with_default(1.0), MIN_SAMPLES_LEAF.with_default(1),
                REG_LAMBDA.with_default(1.0), DEVICE.with_default("cpu"), _NONE),
-              packages=("xgboost",), trusted_types=("xgboost.core.Booster", "xgboost.sklearn.XGBClassifier"),
-              estimator_class="xgboost.sklearn.XGBClassifier"),
+              packages=("xgboost",), trusted_types=("xgboost.core.Booster", "xgboost.sklearn.XGBClassifier",
+                                                    "xgboost.sklearn.XGBRegressor"),
+              estimator_class="xgboost.sklearn.XGBClassifier",
+              build_regressor=_xgboost_regressor, regressor_class="xgboost.sklearn.XGBRegressor"),
     ModelSpec("lightgbm", _lightgbm,
               (N_ESTIMATORS.with_default(100), MAX_DEPTH.with_default(0), LEARNING_RATE.with_default(0.1),
                NUM_LEAVES.with_default(31), SUBSAMPLE.with_default(1.0), COLSAMPLE_BYTREE.with_default(1.0),
                MIN_SAMPLES_LEAF.with_default(20), REG_LAMBDA.with_default(0.0), _NONE),
               packages=("lightgbm",), trusted_types=("collections.OrderedDict", "lightgbm.basic.Booster",
-                                                     "lightgbm.sklearn.LGBMClassifier"),
-              estimator_class="lightgbm.sklearn.LGBMClassifier"),
+                                                     "lightgbm.sklearn.LGBMClassifier",
+                                                     "lightgbm.sklearn.LGBMRegressor"),
+              estimator_class="lightgbm.sklearn.LGBMClassifier",
+              build_regressor=_lightgbm_regressor, regressor_class="lightgbm.sklearn.LGBMRegressor"),
 )}
 MODEL_NAMES = tuple(SPECS)
 # Every hyperparameter some family reads, by name (a shared `train.<key>` must be one of them).
@@ -233,17 +282,39 @@ def model_spec(name: Any, key: str = "train.<task>.model") -> ModelSpec:
     return SPECS[name]
 
 
-def build_model(name: str, hp: Mapping[str, Any], seed: int, n_jobs: int) -> Pipeline:
+def build_model(name: str, hp: Mapping[str, Any], seed: int, n_jobs: int, n_targets: int = 0) -> Pipeline:
     """An unfitted Pipeline of family `name`; hyperparameters missing from `hp` get the schema's
-    defaults, every given one is checked (keys this family does not use are ignored)."""
+    defaults, every given one is checked (keys this family does not use are ignored).
+
+    `n_targets` > 0 builds the family's regressor instead (ParamsError when it has none, or with
+    calibration); several targets are fitted by one MultiOutputRegressor (one model per target inside)."""
     spec = model_spec(name)
     full = spec.resolve(hp)
+    if n_targets > 0:
+        return _regression_model(spec, full, seed, n_jobs, n_targets)
     steps = spec.build(full, seed, n_jobs)
     if full["calibration"] != "none":
         from sklearn.calibration import CalibratedClassifierCV
 
         return Pipeline([("model", CalibratedClassifierCV(Pipeline(steps), method=full["calibration"], cv=3))])
     return Pipeline(steps)
+
+
+def _regression_model(spec: ModelSpec, hp: Mapping[str, Any], seed: int, n_jobs: int, n_targets: int) -> Pipeline:
+    if spec.build_regressor is None:
+        regressors = [s.name for s in SPECS.values() if s.build_regressor is not None]
+        raise ParamsError("train.<task>.model", f"{spec.name} has no regressor; a regression task takes one of "
+                                                f"{regressors}")
+    if hp["calibration"] != "none":
+        raise ParamsError("train.calibration", "probability calibration does not apply to a regression task; "
+                                               "set it to none in train.<task>")
+    steps = spec.build_regressor(hp, seed, n_jobs)
+    if n_targets == 1:
+        return Pipeline(steps)
+    from sklearn.multioutput import MultiOutputRegressor
+
+    *head, (name, estimator) = steps
+    return Pipeline([*head, (name, MultiOutputRegressor(estimator))])
 
 
 @dataclass(frozen=True)
@@ -256,8 +327,9 @@ class TrainConfig:
     seed: int
     n_jobs: int
 
-    def build(self) -> Pipeline:
-        return build_model(self.spec.name, self.hyperparameters, self.seed, self.n_jobs)
+    def build(self, n_targets: int = 0) -> Pipeline:
+        """The unfitted model: a classifier, or a regressor of `n_targets` targets (see build_model)."""
+        return build_model(self.spec.name, self.hyperparameters, self.seed, self.n_jobs, n_targets)
 
     def logged_params(self) -> dict[str, Any]:
         """The values to log: the family, every hyperparameter it gets, seed and n_jobs."""
@@ -319,10 +391,10 @@ def _known(name: str, key: str) -> Hyperparameter:
 
 
 def final_estimator(model: Any) -> Any:
-    """The fitted model's estimator, unwrapped from the Pipeline and any calibration wrapper."""
+    """The fitted model's estimator, unwrapped from the Pipeline and any calibration or multi-output wrapper."""
     est = model.steps[-1][1] if isinstance(model, Pipeline) else model
     inner = getattr(est, "estimator", None)
-    if inner is not None and type(est).__name__ == "CalibratedClassifierCV":
+    if inner is not None and type(est).__name__ in ("CalibratedClassifierCV", "MultiOutputRegressor"):
         return final_estimator(inner)
     return est
 
@@ -337,7 +409,7 @@ def spec_of(model: Any) -> ModelSpec:
     cls = type(final_estimator(model))
     path = f"{cls.__module__}.{cls.__qualname__}"
     for spec in SPECS.values():
-        if spec.estimator_class == path:
+        if path in (spec.estimator_class, spec.regressor_class):
             return spec
     raise DataError(f"the model's estimator {path} belongs to no known family {list(MODEL_NAMES)}")
 

@@ -97,10 +97,22 @@ class FeatureSchema:
     positive_rate: dict[str, float] = field(default_factory=dict)
     reference: dict[str, ReferenceStats] = field(default_factory=dict)
     version: int = SCHEMA_VERSION
+    # Regression: {"name", "column", "units", "persistence_column"} of each target (`label` is the first's column); empty for a
+    # classification task (and then left out of schema.json, which reads as before).
+    targets: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]
+
+    @property
+    def label_columns(self) -> list[str]:
+        """The columns a model learns: every target's (regression) or the label."""
+        return [t["column"] for t in self.targets] or [self.label]
+
+    def labels(self, frame: pd.DataFrame) -> np.ndarray:
+        """The learned values of `frame`: (rows, targets) for regression, (rows,) for the label."""
+        return frame[self.label_columns].to_numpy(dtype=np.float64) if self.targets else frame[self.label].to_numpy()
 
     def spec(self, name: str) -> FeatureSpec:
         """The spec of feature `name`; unknown → KeyError naming it."""
@@ -118,7 +130,10 @@ class FeatureSchema:
         return frame[self.feature_names].astype(np.float64)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if not self.targets:
+            del out["targets"]
+        return out
 
     def input_schema(self) -> dict[str, Any]:
         """The part a deployed model needs to check its input: names, dtypes, ranges, nullability."""
@@ -160,9 +175,11 @@ class FeatureSchema:
 def build_schema(task: str, train: pd.DataFrame, test: pd.DataFrame, features: list[str],
                  valid_ranges: dict[str, tuple[float | None, float | None]], *, label: str, time_column: str,
                  id_columns: list[str], grid_resolution_deg: float, baseline_column: str, baseline_name: str,
-                 prepare: dict[str, Any], split: dict[str, Any], seed: int = 0) -> FeatureSchema:
+                 prepare: dict[str, Any], split: dict[str, Any], seed: int = 0,
+                 targets: list[dict[str, str]] | None = None) -> FeatureSchema:
     """The schema of a task's train/test tables. A feature is nullable when its training values hold
-    a missing value; reference statistics come from the training rows only."""
+    a missing value; reference statistics come from the training rows only. `positive_rate` is the
+    label's mean (for regression: the first target's mean)."""
     specs, reference = [], {}
     for i, name in enumerate(features):
         values = train[name].to_numpy(dtype=np.float64)
@@ -177,7 +194,7 @@ def build_schema(task: str, train: pd.DataFrame, test: pd.DataFrame, features: l
         rows={"train": len(train), "test": len(test)},
         positive_rate={"train": float(train[label].mean()) if len(train) else float("nan"),
                        "test": float(test[label].mean()) if len(test) else float("nan")},
-        reference=reference)
+        reference=reference, targets=list(targets or []))
 
 
 def task_schema(task: Task, train: pd.DataFrame, test: pd.DataFrame, *, grid_resolution_deg: float,
@@ -186,4 +203,6 @@ def task_schema(task: Task, train: pd.DataFrame, test: pd.DataFrame, *, grid_res
     return build_schema(task.name, train, test, list(task.features), dict(task.valid_ranges),
                         label=task.label_column, time_column=task.time_column, id_columns=list(task.id_columns),
                         grid_resolution_deg=grid_resolution_deg, baseline_column=task.baseline_column,
-                        baseline_name=task.baseline_name, prepare=prepare, split=split, seed=seed)
+                        baseline_name=task.baseline_name, prepare=prepare, split=split, seed=seed,
+                        targets=[{"name": t.name, "column": t.column, "units": t.units,
+                                  "persistence_column": t.persistence_column} for t in task.targets])

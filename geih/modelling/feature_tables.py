@@ -35,7 +35,7 @@ def load_split(folder: Path, part: str) -> pd.DataFrame:
     table = pd.read_parquet(path)
     if (Path(folder) / SCHEMA_FILE).exists():
         schema = FeatureSchema.load(folder)
-        wanted = [*schema.id_columns, schema.label, *schema.feature_names]
+        wanted = [*schema.id_columns, *schema.label_columns, *schema.feature_names]
         missing = [c for c in wanted if c not in table.columns]
         if missing:
             raise DataError(f"columns {missing} named by {SCHEMA_FILE} are missing; re-run the featurize stage",

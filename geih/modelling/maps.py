@@ -80,13 +80,40 @@ def probability_map_png(frame: pd.DataFrame, grid: Grid, title: str, observed_ti
     _save(plt, fig, path)
 
 
+def values_map_png(frame: pd.DataFrame, grid: Grid, task: Task, title: str, observed_title: str,
+                   path: str | Path) -> None:
+    """One row of two panels per target of a regression task: the forecast (column predicted_<name>)
+    beside the observed value (the target's column), on one colour scale per target."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    targets = task.targets
+    fig, axes = plt.subplots(len(targets), 2, figsize=(13, 5.2 * len(targets)), dpi=100, squeeze=False)
+    for (left, right), target in zip(axes, targets):
+        predicted, observed = frame[f"predicted_{target.name}"].to_numpy(), frame[target.column].to_numpy()
+        low, high = np.nanmin([predicted.min(), observed.min()]), np.nanmax([predicted.max(), observed.max()])
+        for ax, values, heading in ((left, predicted, title), (right, observed, observed_title)):
+            arr, extent = _raster(grid, frame["cell_id"].to_numpy(), values)
+            im = ax.imshow(arr, extent=extent, cmap="viridis", vmin=low, vmax=high, interpolation="nearest")
+            fig.colorbar(im, ax=ax, shrink=0.8, label=f"{target.name} ({target.units})")
+            ax.set_title(f"{heading}: {target.name}")
+            ax.set_xlabel("longitude")
+            ax.set_ylabel("latitude")
+    _save(plt, fig, path)
+
+
 def task_map_png(task: Task, rows: pd.DataFrame, grid: Grid, period: str, path: str | Path) -> None:
     """The evaluation map of one test period, drawn as the task's MapSpec says: risk levels with the
-    observed events as dots, or the predicted probability beside the cells where the event was observed."""
+    observed events as dots, the predicted probability beside the cells where the event was observed,
+    or (regression) forecast beside observed values per target."""
     spec = task.map
     frame = rows.assign(observed=rows[spec.observed_column])
     title, observed_title = spec.title.format(period=period), spec.observed_title.format(period=period)
-    if spec.kind == "risk_levels":
+    if spec.kind == "values":
+        values_map_png(frame, grid, task, title, observed_title, path)
+    elif spec.kind == "risk_levels":
         risk_map_png(frame, grid, title, path)
     else:
         probability_map_png(frame, grid, title, observed_title, path)

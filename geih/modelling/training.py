@@ -14,16 +14,31 @@ import pandas as pd
 from geih.errors import DataError
 from geih.io import atomic_path
 from geih.modelling.families import BASE_PACKAGES, is_calibrated, model_spec, skops_trusted_types, spec_of
+from geih.modelling.feature_schema import FeatureSchema
+from geih.modelling.metrics import binary_metrics
 
 log = logging.getLogger(__name__)
 
 
 def fit_model(model: Any, X: pd.DataFrame, y: np.ndarray) -> Any:
-    """Fit and return the model; a single-class label is a clear DataError."""
-    if len(np.unique(y)) < 2:
+    """Fit and return the model; a single-class label (a classifier's) is a clear DataError."""
+    from sklearn.base import is_regressor
+
+    if not is_regressor(model) and len(np.unique(y)) < 2:
         raise DataError("the training label has a single class; widen the data or change the split",
                         column="label")
     return model.fit(X, y)
+
+
+def fit_metrics(model: Any, X: pd.DataFrame, y: np.ndarray, schema: FeatureSchema) -> dict[str, float]:
+    """Training-set metrics of a fitted model: train_roc_auc, train_pr_auc, train_brier for a classifier;
+    train_rmse_<target> for each target of a regression task."""
+    if schema.targets:
+        predicted = np.asarray(model.predict(X), dtype=float).reshape(len(X), -1)
+        return {f"train_rmse_{t['name']}": float(np.sqrt(np.mean((predicted[:, i] - y.reshape(len(X), -1)[:, i]) ** 2)))
+                for i, t in enumerate(schema.targets)}
+    fit = binary_metrics(y, model.predict_proba(X)[:, 1], 0.5)
+    return {"train_roc_auc": fit["roc_auc"], "train_pr_auc": fit["pr_auc"], "train_brier": fit["brier"]}
 
 
 def save_model(model: Any, path: Path) -> None:
@@ -80,7 +95,8 @@ def model_pip_requirements(model_name: str, fmt: str) -> list[str]:
 def log_sklearn_model(model: Any, X: Any, model_name: str | None = None) -> Any:
     """Log a fitted Pipeline to the active run: skops with its family's trusted types when possible
     (else cloudpickle), explicit pinned pip requirements, a signature of X → predict_proba and a 5-row
-    input example; pyfunc returns predict_proba (column 1 = probability of the positive class).
+    input example; pyfunc returns predict_proba (column 1 = probability of the positive class) — or,
+    for a regressor, predict (one column per target).
     Returns MLflow's ModelInfo; tags the run with geih.model_format."""
     import mlflow
     from mlflow.models import infer_signature
@@ -88,11 +104,12 @@ def log_sklearn_model(model: Any, X: Any, model_name: str | None = None) -> Any:
     model_name = model_name or spec_of(model).name
     fmt = model_format(model)
     example = X.head(5)
-    signature = infer_signature(example, model.predict_proba(example))
+    predict_fn = "predict_proba" if hasattr(model, "predict_proba") else "predict"
+    signature = infer_signature(example, getattr(model, predict_fn)(example))
     extra = {"skops_trusted_types": trusted_types(model)} if fmt == "skops" else {}
     info = mlflow.sklearn.log_model(
         model, name="model", serialization_format=fmt, pip_requirements=model_pip_requirements(model_name, fmt),
-        signature=signature, input_example=example, pyfunc_predict_fn="predict_proba", **extra)
+        signature=signature, input_example=example, pyfunc_predict_fn=predict_fn, **extra)
     mlflow.set_tag("geih.model_format", fmt)
     return info
 

@@ -316,3 +316,43 @@ def clearing_lookup(cells: pd.DataFrame, clearing: pd.DataFrame, cell_id: np.nda
     cum = table.cumsum(axis=1)
     rows, cols = index.get_indexer(cell_id), np.asarray(year) - y0
     return table[rows, cols], cum[rows, cols]
+
+
+# ---------------------------------------------------------------- (cells, months) arrays over time
+
+
+def shift_months(arr: np.ndarray, k: int) -> np.ndarray:
+    """Each cell's value k months earlier (NaN for the first k months)."""
+    out = np.full_like(arr, np.nan, dtype=float)
+    out[:, k:] = arr[:, :-k]
+    return out
+
+
+def rolling_sum(arr: np.ndarray, window: int) -> np.ndarray:
+    """Sum over the last `window` months including the current one (partial at the start)."""
+    csum = np.nancumsum(arr, axis=1)
+    out = csum.copy()
+    out[:, window:] = csum[:, window:] - csum[:, :-window]
+    return out
+
+
+def expanding_mean(arr: np.ndarray) -> np.ndarray:
+    """Mean of each cell's values from the first month up to and including the current one."""
+    return np.nancumsum(arr, axis=1) / np.cumsum(~np.isnan(arr), axis=1).clip(min=1)
+
+
+def same_calendar_month_mean(arr: np.ndarray) -> np.ndarray:
+    """For each month t, the mean of the cell's values in the calendar month of t + 1 in earlier
+    years (months t − 11, t − 23, …): what history says about the label month. NaN without history."""
+    total = np.zeros_like(arr, dtype=float)
+    count = np.zeros_like(arr, dtype=float)
+    for j in range(arr.shape[1]):
+        src = j - 11
+        if src < 0:
+            continue
+        value = arr[:, src]
+        ok = ~np.isnan(value)
+        total[:, j] = np.where(ok, value, 0.0) + (total[:, j - 12] if j >= 12 else 0.0)
+        count[:, j] = ok + (count[:, j - 12] if j >= 12 else 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)

@@ -22,6 +22,10 @@ from geih.ingest.sources.hotspot_rules import clip_to_region, dedup_hotspots
 from geih.ingest.sources.landcover import dominant_class
 from geih.params import check_keys, choice, number
 from geih.tasks import common
+from geih.tasks.common import expanding_mean as _expanding_mean
+from geih.tasks.common import rolling_sum as _rolling_sum
+from geih.tasks.common import same_calendar_month_mean as _same_calendar_month_mean
+from geih.tasks.common import shift_months as _shift
 from geih.tasks.task import MapSpec, Task
 
 log = logging.getLogger(__name__)
@@ -289,42 +293,6 @@ VALID_RANGES: dict[str, tuple[float | None, float | None]] = {
     "label_month_sin": (-1.0, 1.0), "label_month_cos": (-1.0, 1.0),
     **{f: (0.0, 1.0) for f in common.LANDCOVER_FEATURES},
 }
-
-
-def _shift(arr: np.ndarray, k: int) -> np.ndarray:
-    out = np.full_like(arr, np.nan, dtype=float)
-    out[:, k:] = arr[:, :-k]
-    return out
-
-
-def _rolling_sum(arr: np.ndarray, window: int) -> np.ndarray:
-    """Sum over the last `window` months including the current one (partial at the start)."""
-    csum = np.nancumsum(arr, axis=1)
-    out = csum.copy()
-    out[:, window:] = csum[:, window:] - csum[:, :-window]
-    return out
-
-
-def _expanding_mean(arr: np.ndarray) -> np.ndarray:
-    """Mean of each cell's values from the first month up to and including the current one."""
-    return np.nancumsum(arr, axis=1) / np.cumsum(~np.isnan(arr), axis=1).clip(min=1)
-
-
-def _same_calendar_month_mean(arr: np.ndarray) -> np.ndarray:
-    """For each month t, the mean of the cell's values in the calendar month of t + 1 in earlier
-    years (months t − 11, t − 23, …): what history says about the label month. NaN without history."""
-    total = np.zeros_like(arr, dtype=float)
-    count = np.zeros_like(arr, dtype=float)
-    for j in range(arr.shape[1]):
-        src = j - 11
-        if src < 0:
-            continue
-        value = arr[:, src]
-        ok = ~np.isnan(value)
-        total[:, j] = np.where(ok, value, 0.0) + (total[:, j - 12] if j >= 12 else 0.0)
-        count[:, j] = ok + (count[:, j - 12] if j >= 12 else 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / count, np.nan)
 
 
 TASK = Task(

@@ -28,9 +28,10 @@ from geih.modelling.families import (
     train_config,
 )
 from geih.stage import run_main
+from geih.tasks import task_names
 from tests.conftest import REPO_ROOT
 
-TASKS = ("fire_risk", "deforestation")
+TASKS = task_names()  # every task: train.<task> must not read as a shared key
 BASE = {"seed": 1, "n_jobs": 1, "fire_risk": {"model": "xgboost"}, "deforestation": {"model": "lightgbm"}}
 
 # Each family's hyperparameter → (the estimator's parameter, the value it gets for a schema value).

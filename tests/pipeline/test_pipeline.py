@@ -16,10 +16,12 @@ from geih.tasks import get_task, task_names
 from tests.pipeline.conftest import feature_records, run
 
 TASKS = task_names()
+CLASSIFIERS = [t for t in TASKS if get_task(t).kind == "classification"]
+REGRESSIONS = [t for t in TASKS if get_task(t).kind == "regression"]
 STAGES = ("prepare", "featurize", "train", "evaluate", "register", "package", "monitor")
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", CLASSIFIERS)
 def test_outputs_and_metrics(tiny_repo: Path, task: str):
     m = json.loads((tiny_repo / "metrics" / task / "evaluate.json").read_text())
     for key in ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "brier", "n_train", "n_test",
@@ -43,7 +45,8 @@ def test_drift_metrics_and_plot_data(tiny_repo: Path, task: str):
     assert isinstance(drift["drift_detected"], bool)
     assert set(drift["features"]) == {f["name"] for f in schema["features"]}
     assert drift["compared"]["current_rows"] == schema["rows"]["test"]
-    assert drift["compared"]["seasonal_match"] is (task == "fire_risk")  # monthly data only
+    monthly = get_task(task).period_format == "%Y-%m"
+    assert drift["compared"]["seasonal_match"] is monthly  # monthly data only
     plot = pd.read_csv(tiny_repo / "plots" / "monitor" / task / "drift.csv")
     assert set(plot["feature"]) == set(drift["features"]) and (plot["psi"] >= 0).all()
     assert plot["drifted"].sum() == drift["n_drifted"]
@@ -98,7 +101,37 @@ print(json.dumps({{"stages": sorted(r.data.tags["geih.stage"] for r in runs),
     assert str(info["champion"]) == "1"
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", REGRESSIONS)
+def test_regression_outputs_and_metrics(tiny_repo: Path, task: str):
+    m = json.loads((tiny_repo / "metrics" / task / "evaluate.json").read_text())
+    for target in get_task(task).targets:
+        scores = m[target.name]
+        assert {"rmse", "mae", "skill_vs_climatology", "skill_vs_persistence"} <= set(scores)
+        assert scores["rmse"] >= scores["mae"] > 0 and scores["skill_vs_climatology"] < 1
+        scatter = pd.read_csv(tiny_repo / "plots" / task / f"predicted_vs_observed_{target.name}.csv")
+        assert list(scatter.columns) == ["observed", "predicted"] and len(scatter) > 0
+    by_month = pd.read_csv(tiny_repo / "plots" / task / "error_by_month.csv")
+    assert by_month["period"].is_monotonic_increasing and (tiny_repo / "plots" / task / "map_last.png").stat().st_size
+    assert m["n_test"] > 0 and m["n_train"] > m["n_test"]
+
+
+@pytest.mark.parametrize("task", REGRESSIONS)
+def test_regression_bundle_predicts_values_like_the_model(tiny_repo: Path, task: str):
+    bundle = tiny_repo / "models" / task / "bundle"
+    info = json.loads((bundle / "model_info.json").read_text())
+    names = [t.name for t in get_task(task).targets]
+    assert info["kind"] == "regression" and [t["name"] for t in info["targets"]] == names
+    test = pd.read_parquet(tiny_repo / "data" / "features" / task / "test.parquet").head(20)
+    (tiny_repo / "input.json").write_text(json.dumps(feature_records(test, info["features"])))
+    out = subprocess.run([sys.executable, str(bundle / "predict.py"), str(tiny_repo / "input.json")],
+                         capture_output=True, text=True, check=True, cwd="/")
+    preds = json.loads(out.stdout)
+    expected = pd.read_parquet(tiny_repo / "data" / "predictions" / task / "test_predictions.parquet").head(20)
+    for name in names:
+        np.testing.assert_allclose([p[name] for p in preds], expected[f"predicted_{name}"], rtol=1e-9)
+
+
+@pytest.mark.parametrize("task", CLASSIFIERS)
 def test_bundle_predicts_like_the_model(tiny_repo: Path, task: str):
     bundle = tiny_repo / "models" / task / "bundle"
     info = json.loads((bundle / "model_info.json").read_text())

@@ -32,7 +32,7 @@ def test_every_task_module_defines_its_task():
 
 
 def test_unknown_task_names_the_known_ones():
-    with pytest.raises(GeihError, match=r"unknown task 'climate'; expected one of \['deforestation', 'fire_risk'\]"):
+    with pytest.raises(GeihError, match=r"unknown task 'climate'; expected one of \['climate_prediction', 'deforestation', 'fire_risk'\]"):
         get_task("climate")
     with pytest.raises(GeihError, match="unknown task 'common'"):
         get_task("common")  # a shared helper module is not a task

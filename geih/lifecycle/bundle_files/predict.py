@@ -6,11 +6,13 @@ Usage:
 
 JSON mode: one record (feature name → number; null = missing), a list of records, or {"instances": [...]}.
 Output (stdout): a JSON list of {"prediction": 0/1, "probability": float, "risk_level": str}, one per
-record, in order.
+record, in order. A regression bundle (model_info.json `kind` "regression") gives instead one value per
+target, e.g. {"precip": float, "tmax": float} (units in model_info.json `targets`).
 
 Batch mode: a Parquet or CSV file with one column per feature (any order). The output file (Parquet or CSV,
 by its extension) holds every input column that is not a feature, unchanged and in input order (ids such as
-cell_id and month pass through), followed by `prediction`, `probability` and `risk_level`; one row per input
+cell_id and month pass through), followed by `prediction`, `probability` and `risk_level` (regression: one
+float64 column per target); one row per input
 row, in order. The feature columns themselves are not repeated. Rows are read and scored in chunks, so the
 input may be larger than memory; the output appears only when every row was scored.
 
@@ -193,9 +195,23 @@ class Scorer:
         self.threshold = float(info["threshold"])
         self.thresholds = np.asarray(info["risk_thresholds"], dtype=np.float64)
         self.levels = list(info["risk_levels"])
+        self.targets = [t["name"] for t in info.get("targets", [])]  # a regression bundle's outputs
         if threads is not None:
             set_threads(model, threads)
-        self.plain = takes_plain_matrix(model, self.features)
+        self.plain = takes_plain_matrix(model, self.features, "predict" if self.targets else "predict_proba")
+
+    @property
+    def output_columns(self) -> tuple[str, ...]:
+        return tuple(self.targets) or OUTPUT_COLUMNS
+
+    def values(self, matrix: Any) -> Any:
+        """A regression bundle's forecasts: float64 (rows, targets)."""
+        import numpy as np
+
+        if len(matrix) == 0:
+            return np.empty((0, len(self.targets)), dtype=np.float64)
+        out = self.model.predict(matrix if self.plain else self.frame(matrix))
+        return np.asarray(out, dtype=np.float64).reshape(len(matrix), len(self.targets))
 
     def __call__(self, matrix: Any) -> tuple[Any, Any, Any]:
         import numpy as np
@@ -213,7 +229,7 @@ class Scorer:
         return pd.DataFrame(matrix, columns=self.features, copy=False)
 
 
-def takes_plain_matrix(model: Any, features: list[str]) -> bool:
+def takes_plain_matrix(model: Any, features: list[str], method: str = "predict_proba") -> bool:
     """True when `model` scores a float matrix without any warning and exactly as the same rows as a DataFrame."""
     import warnings
 
@@ -224,10 +240,10 @@ def takes_plain_matrix(model: Any, features: list[str]) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            plain = model.predict_proba(probe)[:, 1]
+            plain = np.asarray(getattr(model, method)(probe))
     except Exception:  # any complaint about a plain matrix: give it DataFrames
         return False
-    framed = model.predict_proba(pd.DataFrame(probe, columns=features))[:, 1]
+    framed = np.asarray(getattr(model, method)(pd.DataFrame(probe, columns=features)))
     return bool(np.array_equal(plain, framed))
 
 
@@ -255,6 +271,8 @@ def predict(records: list[dict[str, Any]], model: Any = None, info: dict[str, An
     matrix = records_matrix(records, [s["name"] for s in specs])
     check_matrix(matrix, specs)
     scorer = Scorer(model, info)
+    if scorer.targets:
+        return [dict(zip(scorer.targets, row)) for row in scorer.values(matrix).tolist()]
     probabilities, predictions, level_index = scorer(matrix)
     levels = scorer.levels
     return [{"prediction": int(c), "probability": float(p), "risk_level": levels[k]}
@@ -390,19 +408,26 @@ def scored_batch(batch: Any, scorer: Scorer, first_row: int, where: Any) -> Any:
     specs = feature_specs(scorer.info)
     matrix = numeric_columns(batch, scorer.features, first_row, where)
     check_matrix(matrix, specs, first_row, "row", where)
-    probabilities, predictions, level_index = scorer(matrix)
     kept = [n for n in batch.schema.names if n not in set(scorer.features)]
+    if scorer.targets:
+        values = scorer.values(matrix)
+        columns = [batch.column(n) for n in kept] + [pa.array(values[:, i], type=pa.float64())
+                                                      for i in range(len(scorer.targets))]
+        return pa.RecordBatch.from_arrays(columns, names=[*kept, *scorer.targets])
+    probabilities, predictions, level_index = scorer(matrix)
     levels = pa.DictionaryArray.from_arrays(pa.array(level_index, type=pa.int8()), pa.array(scorer.levels))
     columns = [batch.column(n) for n in kept] + [pa.array(predictions, type=pa.int64()),
                                                   pa.array(probabilities, type=pa.float64()), levels]
     return pa.RecordBatch.from_arrays(columns, names=[*kept, *OUTPUT_COLUMNS])
 
 
-def output_schema(schema: Any, features: list[str]) -> Any:
-    """The output's Arrow schema for an input schema."""
+def output_schema(schema: Any, features: list[str], targets: list[str] | None = None) -> Any:
+    """The output's Arrow schema for an input schema (a regression bundle: one float64 column per target)."""
     import pyarrow as pa
 
     kept = [schema.field(n) for n in schema.names if n not in set(features)]
+    if targets:
+        return pa.schema([*kept, *(pa.field(t, pa.float64()) for t in targets)])
     return pa.schema([*kept, pa.field("prediction", pa.int64()), pa.field("probability", pa.float64()),
                       pa.field("risk_level", pa.dictionary(pa.int8(), pa.string()))])
 
@@ -416,7 +441,7 @@ def predict_file(source: Path, target: Path, model: Any = None, info: dict[str, 
     out_kind = batch_format(target, "output")
     schema, batches = read_batches(Path(source), features)
     where = csv_line if batch_format(source, "input") == "csv" else None
-    out_schema = output_schema(schema, features)
+    out_schema = output_schema(schema, features, scorer.targets)
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
