@@ -65,6 +65,11 @@ def verify_bundle(folder: Path) -> dict[str, Any]:
         raise GeihError(f"bundle {folder}: {exc}") from exc
     if "input_schema" not in info:
         raise GeihError(f"bundle {folder}: model_info.json has no input_schema; rebuild the bundle")
+    if info.get("kind", "classification") != "classification":
+        targets = ", ".join(t["name"] for t in info.get("targets", []))
+        raise GeihError(f"bundle {folder}: a {info['kind']} bundle (task {info.get('task')}, targets {targets}); "
+                        "the service answers classification bundles (probability, class, risk level) — score it "
+                        "with `geih predict` or the bundle's predict.py")
     return info
 
 

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geih.errors import ParamsError
+from geih.errors import GeihError, ParamsError
 from geih.lifecycle.bundle import BundleSource, bundle_requirements, load_predictor, write_bundle
 from geih.lifecycle.registry import CHALLENGER, CHAMPION, Champion, decide_alias
 from geih.modelling.families import build_model, final_estimator, spec_of
 from geih.modelling.feature_schema import FeatureSchema, build_schema
 from geih.modelling.training import fit_metrics, fit_model
+from geih.serving.models import verify_bundle
 from geih.tasks import get_task
 from geih.tasks.task import Target, Task
 
@@ -130,3 +131,6 @@ def test_a_regression_bundle_predicts_values(tmp_path: Path):
     assert list(scored.columns) == ["cell_id", "month", "y1", "y2"]
     np.testing.assert_allclose(scored[["y1", "y2"]].to_numpy(), model.predict(s.matrix(test.head(10))), rtol=1e-9)
     assert json.loads((tmp_path / "bundle" / "model_info.json").read_text())["kind"] == "regression"
+    with pytest.raises(GeihError, match=r"a regression bundle \(task climate_prediction, targets y1, y2\); the "
+                                        "service answers classification bundles"):
+        verify_bundle(tmp_path / "bundle")
