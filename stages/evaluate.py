@@ -14,6 +14,7 @@ from geih.lifecycle.task_definition import task_definition
 from geih.modelling.evaluate import check_evaluate_params, evaluate
 from geih.modelling.feature_schema import FeatureSchema
 from geih.modelling.feature_tables import load_split
+from geih.modelling.metrics import operating_threshold
 from geih.modelling.outputs import write_plots, write_predictions
 from geih.modelling.training import load_model
 from geih.modelling.truth import load_truth
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--features", required=True, type=Path)
     ap.add_argument("--model", required=True, type=Path)
+    ap.add_argument("--train-metrics", required=True, type=Path, help="train's metrics (the operating threshold)")
     ap.add_argument("--truth", required=True, type=Path)
     ap.add_argument("--metrics", required=True, type=Path)
     ap.add_argument("--plots", required=True, type=Path, help="plot data folder")
@@ -42,9 +44,11 @@ def main(argv: list[str] | None = None) -> None:
     model = load_model(args.model)
     train, test = load_split(args.features, "train"), load_split(args.features, "test")
     truth = load_truth(args.truth, task, schema)
+    threshold = (operating_threshold(io.read_json(args.train_metrics), str(args.train_metrics))
+                 if task.kind == "classification" else None)  # a regression task has no threshold
     definition = task_definition(args.features)
     with tracking.stage_run("evaluate", args.task, p, data_deps=[args.features, args.model], tags=definition.tags()):
-        result = evaluate(model, train, test, schema, task, truth, p)
+        result = evaluate(model, train, test, schema, task, truth, p, threshold)
         grid = Grid(schema.grid_resolution_deg)
         write_plots(result, task, grid, p["map_months"], args.plots)
         write_predictions(result, task, grid, args.predictions)

@@ -14,6 +14,7 @@ from geih.lifecycle import tracking
 from geih.lifecycle.bundle import BundleSource, bundle_requirements, write_bundle
 from geih.modelling.families import resolve_train_params
 from geih.modelling.feature_schema import FeatureSchema
+from geih.modelling.metrics import operating_threshold
 from geih.params import group, load_params
 from geih.stage import run_main
 from geih.tasks import task_names
@@ -33,11 +34,14 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     params = load_params(args.params)
     model_name, hp = resolve_train_params(group(params, "train"), args.task, list(task_names()))
-    threshold = float(group(params, "evaluate")["threshold"])
     registry = io.read_json(args.registry)
+    metrics = io.read_json(args.metrics)
+    schema = FeatureSchema.load(args.features, args.task)
+    # chosen on the validation year by train; a regression task (targets) has none
+    threshold = None if schema.targets else operating_threshold(metrics, str(args.metrics))
     source = BundleSource(
-        task=args.task, model_path=args.model, schema=FeatureSchema.load(args.features, args.task), registry=registry,
-        metrics=io.read_json(args.metrics), train_params={"model": model_name, **hp}, threshold=threshold,
+        task=args.task, model_path=args.model, schema=schema, registry=registry,
+        metrics=metrics, train_params={"model": model_name, **hp}, threshold=threshold,
         requirements=bundle_requirements(model_name), origin="pipeline")
     created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with tracking.stage_run("package", args.task, None, data_deps=[args.model, args.registry]):

@@ -14,6 +14,7 @@ from geih.modelling.families import feature_importance, train_config
 from geih.modelling.feature_schema import FeatureSchema
 from geih.modelling.feature_tables import load_split
 from geih.modelling.training import fit_metrics, fit_model, log_trained_model, save_model
+from geih.modelling.validation import check_threshold_params, validate
 from geih.params import group, load_params
 from geih.stage import run_main
 from geih.tasks import task_names
@@ -29,7 +30,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--metrics", required=True, type=Path)
     args = ap.parse_args(argv)
-    config = train_config(group(load_params(args.params), "train"), args.task, task_names())
+    train_params = group(load_params(args.params), "train")
+    config = train_config(train_params, args.task, task_names())
+    rule, recall_target = check_threshold_params(train_params)
     schema = FeatureSchema.load(args.features, args.task)
     model = config.build(len(schema.targets))
     model_name = config.spec.name
@@ -38,11 +41,16 @@ def main(argv: list[str] | None = None) -> None:
     definition = task_definition(args.features)
     with tracking.stage_run("train", args.task, config.logged_params(), data_deps=[args.features],
                             tags=definition.tags()) as run:
+        validation = {}
+        if not schema.targets:  # a classification task: validation year and operating threshold
+            validation = validate(model, train, schema, rule, recall_target)
+            log.info("train@%s: validation year %d roc_auc %.4f, threshold %.4f (%s)", args.task,
+                     validation["validation_year"], validation["validation_roc_auc"], validation["threshold"], rule)
         log.info("train@%s: fitting %s on %d rows × %d features", args.task, model_name, *X.shape)
         fit_model(model, X, y)
         save_model(model, args.model)
         metrics = {"model": model_name, "train_rows": len(X), "n_features": X.shape[1],
-                   **fit_metrics(model, X, y, schema)}
+                   **fit_metrics(model, X, y, schema), **validation}
         io.write_json(metrics, args.metrics)
         tracking.log_metrics(metrics)
         importance = feature_importance(model, schema.feature_names)

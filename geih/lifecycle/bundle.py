@@ -42,7 +42,7 @@ class BundleSource:
     registry: dict[str, Any]
     metrics: dict[str, Any]
     train_params: dict[str, Any]
-    threshold: float
+    threshold: float | None  # None for a regression task (it predicts values, not classes)
     requirements: list[str]
     origin: str
 
@@ -60,7 +60,7 @@ def model_info(source: BundleSource, model_sha256: str, created: str) -> dict[st
         "task": source.task, "name": registry["name"], "version": registry["version"],
         "run_id": registry.get("run_id"), "model_id": registry.get("model_id"), "alias": registry.get("alias"),
         "params": source.train_params, "metrics": source.metrics, "features": source.schema.feature_names,
-        "input_schema": source.schema.input_schema(), "threshold": float(source.threshold),
+        "input_schema": source.schema.input_schema(), "threshold": None if source.threshold is None else float(source.threshold),
         "risk_thresholds": list(PROBABILITY_THRESHOLDS), "risk_levels": list(PROBABILITY_LEVELS),
         "model_file": MODEL_FILE, "model_sha256": model_sha256, "feature_schema_file": SCHEMA_FILE,
         "origin": source.origin, "created": created,

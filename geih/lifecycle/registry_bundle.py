@@ -23,6 +23,7 @@ from geih.lifecycle.bundle import SCHEMA_ARTIFACT, BundleSource, bundle_requirem
 from geih.lifecycle.registry import registered_name
 from geih.lifecycle.tracking import connect
 from geih.modelling.feature_schema import FeatureSchema
+from geih.modelling.metrics import operating_threshold
 from geih.tasks import task_names
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,8 @@ def registry_source(client: Any, name: str, alias: str | None, version: str | No
     registry = {"name": name, "version": int(mv.version), "run_id": mv.run_id, "model_id": model_id,
                 "alias": alias or (aliases[0] if aliases else None)}
     return BundleSource(task=task, model_path=model_path, schema=schema, registry=registry, metrics=metrics,
-                        train_params=params, threshold=float(metrics["threshold"]),
+                        train_params=params,
+                        threshold=None if schema.targets else operating_threshold(metrics, f"{uri} metrics"),
                         requirements=bundle_requirements(model_name), origin=uri)
 
 

@@ -25,13 +25,12 @@ from geih.params import check_keys, choice, number
 if TYPE_CHECKING:
     from geih.tasks.task import Task
 
-EVALUATE_KEYS = {"threshold", "permutation_repeats", "random_split", "map_months", "calibration_bins", "seed"}
+EVALUATE_KEYS = {"permutation_repeats", "random_split", "map_months", "calibration_bins", "seed"}
 
 
 def check_evaluate_params(p: dict[str, Any]) -> None:
     """Validate the `evaluate` group."""
     check_keys(p, EVALUATE_KEYS, "evaluate")
-    number(p, "threshold", "evaluate", low=0.0, high=1.0)
     number(p, "permutation_repeats", "evaluate", low=0, integer=True)
     number(p, "calibration_bins", "evaluate", low=2, high=100, integer=True)
     number(p, "seed", "evaluate", integer=True)
@@ -58,17 +57,21 @@ def random_split_auc(model: Any, frame: pd.DataFrame, schema: FeatureSchema, see
 
 
 def evaluate(model: Any, train: pd.DataFrame, test: pd.DataFrame, schema: FeatureSchema, task: Task,
-             truth: pd.DataFrame | None, p: dict[str, Any]) -> Evaluation:
-    """Everything evaluate reports for one task; a schema of another task → DataError. A regression
-    task is scored by geih.modelling.regression (its evaluate params are not used)."""
+             truth: pd.DataFrame | None, p: dict[str, Any], threshold: float | None) -> Evaluation:
+    """Everything evaluate reports for one task, thresholded metrics at `threshold` (chosen on the
+    validation year by train); a schema of another task → DataError. A regression task is scored by
+    geih.modelling.regression (no threshold; its evaluate params are not used)."""
     if schema.task != task.name:
         raise DataError(f"the feature schema is task {schema.task!r}'s, not {task.name!r}'s", column="task")
     if task.kind == "regression":
         from geih.modelling.regression import evaluate_regression
 
         return evaluate_regression(model, train, test, schema, task)
+    if threshold is None:
+        raise DataError("no operating threshold for a classification task: train's metrics have no 'threshold'",
+                        column="threshold")
     label = schema.label
-    threshold, seed = float(p["threshold"]), int(p["seed"])
+    seed = int(p["seed"])
     X = schema.matrix(test)
     y = test[label].to_numpy()
     prob = model.predict_proba(X)[:, 1]

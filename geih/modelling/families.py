@@ -28,8 +28,8 @@ from geih.errors import DataError, ParamsError
 log = logging.getLogger(__name__)
 
 Steps = list[tuple[str, Any]]
-# Keys of the `train` group that are not hyperparameters.
-TRAIN_SETTINGS = ("seed", "n_jobs")
+# Keys of the `train` group that are not hyperparameters (the threshold rule: geih.modelling.validation).
+TRAIN_SETTINGS = ("seed", "n_jobs", "threshold_rule", "recall_target")
 
 
 @dataclass(frozen=True)

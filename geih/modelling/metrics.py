@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from geih.errors import DataError
+
 
 def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
     """Threshold-free and thresholded metrics of probabilities `p` against labels `y`."""
@@ -108,3 +110,13 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, repeats: 
     result = sk_perm(model, X, y, scoring="roc_auc", n_repeats=repeats, random_state=seed, n_jobs=1)
     return pd.DataFrame({"feature": X.columns, "importance": result.importances_mean}).sort_values(
         "importance", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def operating_threshold(train_metrics: dict[str, Any], source: str) -> float:
+    """The operating threshold train chose on the validation year (`threshold` of its metrics);
+    missing or outside [0, 1] → DataError naming `source`."""
+    value = train_metrics.get("threshold")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise DataError(f"no operating threshold in [0, 1] (got {value!r}); re-run the train stage",
+                        file=source, column="threshold")
+    return float(value)

@@ -55,7 +55,9 @@ class LandcoverCoefficients:
 
 @dataclass(frozen=True)
 class DeforestationCoefficients:
-    """Yearly clearing: logit p = intercept + road + neighbours + history + forest + cell effect + noise."""
+    """Yearly clearing: logit p = intercept + road + neighbours (more along roads) + history + forest + cell
+    effect + noise. The cell effect (land-use pressure) is mostly a smooth Gaussian random field: clearing
+    pressure is regional, as in the real arc of deforestation."""
 
     intercept: float = _coef(-3.4, doc="logit of the clearing probability of a remote, intact cell")
     road: float = _coef(2.4, doc="× exp(-distance to road / road_scale_km)")
@@ -64,7 +66,10 @@ class DeforestationCoefficients:
     history: float = _coef(0.55, doc="× log1p(km² the cell cleared in the previous 3 years)")
     forest: float = _coef(0.6, doc="× log(remaining forest fraction + 0.02)")
     frontier: float = _coef(1.2, doc="× 4·f·(1-f), f = forest fraction (edge of the frontier)")
-    cell_effect_sd: float = _coef(0.6, 0.0)
+    road_neighbours: float = _coef(0.8, doc="× neighbours' event fraction × road term: the frontier spreads along roads")
+    cell_effect_sd: float = _coef(0.6, 0.0, doc="persistent land-use pressure of a cell (logit units)")
+    cell_effect_spatial_share: float = _coef(0.8, 0.0, 1.0, doc="share of its variance in a smooth random field")
+    cell_effect_range_deg: float = _coef(2.0, 0.0, 20.0, doc="smoothing scale (Gaussian sd) of that field, degrees")
     noise_sd: float = _coef(0.35, 0.0)
     event_area_median_km2: float = _coef(4.0, 0.0, lo_open=True, doc="median extra area above 1 km² of an event")
     event_area_sigma: float = _coef(1.1, 0.0, doc="lognormal sigma of the event area")
@@ -103,7 +108,9 @@ class FireCoefficients:
     settlement: float = _coef(0.4, doc="× exp(-distance to town / settlement_scale_km)")
     settlement_scale_km: float = _coef(25.0, 0.1)
     recent_clearing: float = _coef(0.55, doc="× log1p(km² cleared in the previous 12 months)")
-    cell_effect_sd: float = _coef(0.6, 0.0, doc="persistent per-cell effect (learnable from past fires)")
+    cell_effect_sd: float = _coef(0.6, 0.0, doc="persistent ignition pressure of a cell (learnable from past fires)")
+    cell_effect_spatial_share: float = _coef(0.8, 0.0, 1.0, doc="share of its variance in a smooth random field")
+    cell_effect_range_deg: float = _coef(1.5, 0.0, 20.0, doc="smoothing scale (Gaussian sd) of that field, degrees")
     noise_sd: float = _coef(0.15, 0.0, doc="month-to-month noise, unknown in advance")
 
 

@@ -1,7 +1,8 @@
 """Yearly clearing of forest (PRODES-like increments) that advances from roads and earlier clearings.
 
-Per cell and PRODES year: p = sigmoid(intercept + road + neighbours' events last year + own recent clearing
-+ remaining forest + frontier + cell effect + noise). An event clears ≥ 1 km² in several small polygons; other
+Per cell and PRODES year: p = sigmoid(intercept + road + neighbours' events last year (more so near roads:
+the frontier spreads along them) + own recent clearing + remaining forest + frontier + cell effect + noise);
+the cell effect is mostly a smooth Gaussian random field (`spatial_effect`). An event clears ≥ 1 km² in several small polygons; other
 forest cells may get a few tiny polygons (< 1 km² in total). Polygons sit in non-overlapping slots of forest
 pixels, preferring pixels at the forest edge; a pixel becomes pasture once `flip_fraction` of it is cleared.
 """
@@ -21,7 +22,7 @@ from geih.domain.grid import LAT_MAX, LON_MIN, Grid
 from geih.ingest.sources.states import STATES
 from geih.ingest.synthetic.config import DeforestationCoefficients, WorldConfig
 from geih.ingest.synthetic.formats import decimal_comma
-from geih.ingest.synthetic.landcover import FOREST, PixelGrid
+from geih.ingest.synthetic.landcover import FOREST, PixelGrid, smooth_field
 
 MIN_POLYGON_KM2 = 0.07  # a little above PRODES' 6.25 ha minimum mapping unit
 EVENT_MIN_KM2 = 1.05  # events clear at least this (the truth threshold is 1 km²)
@@ -107,10 +108,21 @@ def _image_dates(year: int, n: int, rng: np.random.Generator) -> list[pd.Timesta
     return out
 
 
+def spatial_effect(grid: Grid, cells: pd.DataFrame, sd: float, spatial_share: float, range_deg: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """A persistent per-cell effect with standard deviation `sd`: `spatial_share` of its variance from a
+    smooth Gaussian random field (white noise smoothed with a Gaussian of `range_deg`), the rest per cell."""
+    field = smooth_field((grid.nrows, grid.ncols), range_deg / grid.resolution, rng)
+    smooth = field[cells["row"].to_numpy(), cells["col"].to_numpy()]
+    own = rng.standard_normal(len(cells))
+    return sd * (np.sqrt(spatial_share) * smooth + np.sqrt(1.0 - spatial_share) * own)
+
+
 def _clearing_logit(coef: DeforestationCoefficients, road: np.ndarray, nb: np.ndarray, hist: np.ndarray,
                     frac: np.ndarray, cell_effect: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """Logit of the event probability from its drivers (see DeforestationCoefficients)."""
-    return (coef.intercept + coef.road * road + coef.neighbours * nb + coef.history * np.log1p(hist)
+    return (coef.intercept + coef.road * road + (coef.neighbours + coef.road_neighbours * road) * nb
+            + coef.history * np.log1p(hist)
             + coef.forest * np.log(frac + 0.02) + coef.frontier * 4 * frac * (1 - frac) + cell_effect + noise)
 
 
@@ -129,7 +141,8 @@ def simulate_clearing(grid: Grid, cells: pd.DataFrame, pix: PixelGrid, base: np.
     used = np.zeros((n_cells, n_pix, ks * ks), dtype=bool)
     flip_year = np.zeros((n_cells, n_pix), dtype=np.int32)
     road = np.exp(-cells["road_km"].to_numpy() / coef.road_scale_km)
-    cell_effect = rng.normal(0.0, coef.cell_effect_sd, n_cells)
+    cell_effect = spatial_effect(grid, cells, coef.cell_effect_sd, coef.cell_effect_spatial_share,
+                                 coef.cell_effect_range_deg, rng)
     prob = np.zeros((n_cells, len(years)))
     event = np.zeros((n_cells, len(years)), dtype=bool)
     cleared_year = np.zeros((n_cells, len(years)))

@@ -100,7 +100,8 @@ def log_intensity(cells: pd.DataFrame, mw: MonthlyWeather, flam_by_year: dict[in
                   config: WorldConfig, rng: np.random.Generator) -> np.ndarray:
     """η of every cell and span month, shape (n_cells, n_span_months); λ = exp(η)·hotspot_scale.
 
-    The persistent cell effect is half spatially smooth (`smooth_cell_noise`, unit sd) and half per cell.
+    The persistent cell effect (ignition pressure) is `cell_effect_spatial_share` spatially smooth
+    (`smooth_cell_noise`, unit sd) and the rest per cell.
     """
     c = config.fire
     nb = mw.n_burn
@@ -112,7 +113,9 @@ def log_intensity(cells: pd.DataFrame, mw: MonthlyWeather, flam_by_year: dict[in
     clear12 = clear12[:, :-1] - np.concatenate(
         [np.zeros((len(cells), 12)), clear12[:, :-13]], axis=1)  # months m-12 .. m-1
     flam = np.stack([flam_by_year[y] for y in months.year], axis=1)
-    cell_effect = c.cell_effect_sd * np.sqrt(0.5) * (smooth_cell_noise + rng.standard_normal(len(cells)))
+    share = c.cell_effect_spatial_share
+    cell_effect = c.cell_effect_sd * (np.sqrt(share) * smooth_cell_noise
+                                      + np.sqrt(1.0 - share) * rng.standard_normal(len(cells)))
     eta = (c.intercept
            + c.season * seasonality[:, None] * mw.dry_phase[:, span]
            + c.prev_dry_days * np.log1p(mw.dsr_end[:, lag1])

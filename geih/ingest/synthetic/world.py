@@ -112,7 +112,7 @@ def build_world(config: WorldConfig, progress: bool = False) -> World:
     fracs = {y: lc.group_fractions(by_year[y]) for y in years}
     cleared_m = defo.monthly_cleared(clearing.polygons, len(cells), mw.months)
 
-    smooth = lc.smooth_field((grid.nrows, grid.ncols), 1.5 / res, rng["fire"])[rc]
+    smooth = lc.smooth_field((grid.nrows, grid.ncols), config.fire.cell_effect_range_deg / res, rng["fire"])[rc]
     flam = {y: _flammability(fracs[y], config) for y in years}
     eta = fi.log_intensity(cells, mw, flam, cleared_m, weather.seasonality, smooth / smooth.std(), config,
                            rng["fire"])

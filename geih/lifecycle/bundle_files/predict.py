@@ -192,7 +192,7 @@ class Scorer:
 
         self.model, self.info = model, info
         self.features = [s["name"] for s in feature_specs(info)]
-        self.threshold = float(info["threshold"])
+        self.threshold = None if info.get("threshold") is None else float(info["threshold"])  # None: regression
         self.thresholds = np.asarray(info["risk_thresholds"], dtype=np.float64)
         self.levels = list(info["risk_levels"])
         self.targets = [t["name"] for t in info.get("targets", [])]  # a regression bundle's outputs

@@ -1,0 +1,119 @@
+"""The analyst features of deforestation (recent clearing, neighbours' trend, distance to recent clearing and
+to the front, pixel-level vegetation anomalies, land-cover context and access) never see their label year.
+
+As in test_leakage.py: perturb only the raw data a row of PRODES year Y may not know (PRODES polygons of
+year ≥ Y, land-cover maps of calendar year ≥ Y − 1, daily vegetation index after Y ends), re-run prepare and
+featurize, and check that no feature of the rows of year ≤ the cut-off moves while some later row's new
+features do. A four-year world (PRODES years 2020–2022) gives the rows at the cut-off (2021) a history.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geih.tasks import deforestation
+from tests.tasks.test_leakage import assert_no_leak, perturb_daily_table, perturb_prodes, perturbed_copy
+
+PARAMS = {"grid_resolution_deg": 1.5, "threshold_km2": 1.0}
+CUT_YEAR = 2021  # PRODES years 2020, 2021 (Aug 2020 – Jul 2021) and 2022
+NEW_FEATURES = deforestation.ANALYST_FEATURES
+TWO_YEARS_BACK = ["neighbour_cleared_km2_trend", "lc_forest_change"]  # first defined in 2022 here
+
+
+@pytest.fixture(scope="module")
+def four_year_world(tmp_path_factory) -> Path:
+    """A small synthetic world over four calendar years (2019–2022); returns its raw folder."""
+    from geih.ingest.synthetic import WorldConfig, generate_world
+
+    root = tmp_path_factory.mktemp("world4")
+    config = WorldConfig.from_params({"grid_resolution_deg": 1.5, "years": 4, "subcells": 3})
+    generate_world(config, root / "raw", root / "truth", root / "plots", progress=False)
+    return root / "raw"
+
+
+def features(raw: Path) -> pd.DataFrame:
+    panel, _ = deforestation.prepare(raw, PARAMS)
+    return deforestation.featurize(panel, PARAMS["grid_resolution_deg"])
+
+
+@pytest.fixture(scope="module")
+def base(four_year_world: Path) -> pd.DataFrame:
+    return features(four_year_world)
+
+
+def perturb_landcover_geotiff(raw: Path, first_year: int) -> None:
+    """Replace the class codes of the MapBiomas GeoTIFF bands of `first_year` and later by a random
+    forest (3) / pasture (15) pattern where the band has data."""
+    import rasterio
+
+    path = next((raw / "landcover").glob("*.tif"))
+    with rasterio.open(path) as src:
+        profile, names = src.profile, list(src.descriptions)
+        bands = src.read()
+    rng = np.random.default_rng(0)
+    later = [i for i, name in enumerate(names) if int(str(name)[-4:]) >= first_year]
+    assert later and len(later) < len(names)
+    for i in later:
+        noise = np.where(rng.random(bands[i].shape) < 0.5, 15, 3)
+        bands[i] = np.where(bands[i] > 0, noise, 0).astype(bands[i].dtype)
+    path.unlink()
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(bands)
+        for i, name in enumerate(names, start=1):
+            dst.set_band_description(i, name)
+
+
+GROUPS = {
+    "prodes": (lambda raw: perturb_prodes(raw, lambda g: g["year"].astype(int) >= CUT_YEAR),
+               ["cleared_km2_prev_3_years", "clearing_event_rate_before", "neighbour_event_frac_prev_year",
+                "neighbour_cleared_km2_trend", "dist_recent_clearing_km"]),
+    # maps of calendar year 2020 and later are finished after PRODES year 2021 starts (1 Aug 2020)
+    "landcover": (lambda raw: perturb_landcover_geotiff(raw, CUT_YEAR - 1),
+                  ["dist_front_km", "lc_forest_change", "frontier_index", "road_access_forest",
+                   "settlement_access_forest"]),
+    "vegetation_index": (lambda raw: perturb_daily_table(raw, "vegetation_index", pd.Timestamp(CUT_YEAR, 8, 1)),
+                         ["ndvi_anomaly_mean", "ndvi_anomaly_min", "evi_anomaly_mean", "ndvi_break_frac"]),
+}
+
+
+def test_every_new_feature_is_checked_by_a_group():
+    checked = {f for _, columns in GROUPS.values() for f in columns}
+    assert checked == set(NEW_FEATURES) and set(NEW_FEATURES) <= set(deforestation.FEATURES)
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_new_features_never_see_the_label_year(group: str, four_year_world: Path, tmp_path: Path,
+                                               base: pd.DataFrame):
+    perturb, columns = GROUPS[group]
+    moved = features(perturbed_copy(four_year_world, tmp_path, perturb))
+    known = base["year"] <= CUT_YEAR
+    # the rows at the cut-off have values to lose (all but the two-year changes): the test could fail
+    at_cut = base["year"] == CUT_YEAR
+    have = base.loc[at_cut, [c for c in columns if c not in TWO_YEARS_BACK]].notna().mean()
+    assert have.min() > 0.5, have
+    assert_no_leak(base, moved, ["cell_id", "year"], list(deforestation.FEATURES), known, columns)
+
+
+def test_new_features_by_hand(base: pd.DataFrame, four_year_world: Path):
+    """Recent clearing and neighbours' events recomputed from the panel's own cleared_km2 and label."""
+    panel, _ = deforestation.prepare(four_year_world, PARAMS)
+    km2 = panel.pivot(index="cell_id", columns="year", values="cleared_km2")
+    row = panel[panel["year"] == 2022].set_index("cell_id")
+    assert np.allclose(row["cleared_km2_prev_3_years"], km2[2020] + km2[2021])
+    events = km2 > PARAMS["threshold_km2"]
+    assert np.allclose(row["clearing_event_rate_before"], (events[2020].astype(int) + events[2021]) / 2)
+    first = panel[panel["year"] == 2020]
+    assert first[["cleared_km2_prev_3_years", "clearing_event_rate_before", "cleared_km2_prev_year",
+                  "neighbour_event_frac_prev_year", "dist_recent_clearing_km"]].isna().all().all()
+    assert ((row["neighbour_event_frac_prev_year"] >= 0) & (row["neighbour_event_frac_prev_year"] <= 1)).all()
+    f = row["lc_forest"]
+    assert np.allclose(row["frontier_index"], 4 * f * (1 - f), equal_nan=True)
+    assert (base[NEW_FEATURES].notna().mean() > 0.3).all()
+    trend = row["neighbour_cleared_km2_trend"]  # neighbours' km² in 2021 minus 2020
+    assert trend.notna().all() and (trend != 0).any()
+    assert row["lc_forest_change"].notna().mean() > 0.5  # maps of 2020 and 2019
+    assert base.loc[base["year"] < 2022, TWO_YEARS_BACK].isna().all().all()
