@@ -69,8 +69,9 @@ def stage_files(kind: str) -> dict[str, list[str]]:
 
 def test_cleaning_counts_are_a_report_and_test_metrics_lead():
     metrics = stage_files("metrics")
-    # the test metrics of evaluate come first; the held-out drift of monitor (a stage after package) after them
-    assert [name for name, paths in metrics.items() if paths] == ["evaluate", "monitor"]
+    # the test metrics of evaluate come first; the cells alerted per level (alerts) and the held-out drift of
+    # monitor (stages after package) after them
+    assert [name for name, paths in metrics.items() if paths] == ["evaluate", "alerts", "monitor"]
     assert "reports/${item}/prepare.json" in stage_files("outs")["prepare"]
     assert "--report reports/${item}/prepare.json" in DVC_YAML["stages"]["prepare"]["do"]["cmd"]
     tasks = DVC_YAML["stages"]["train"]["foreach"]
