@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from geih import cli
 from geih.errors import ParamsError
 from geih.modelling import training
 from geih.modelling.families import (
@@ -245,10 +246,9 @@ def test_every_model_fits_raw_features_with_nan(name):
     assert has_scaler == (name == "logistic_regression")
 
 
-def test_hyperparameters_command_lists_every_family_and_key():
-    result = subprocess.run([sys.executable, "-m", "geih.cli", "models", "hyperparameters"], capture_output=True,
-                            text=True, cwd=REPO_ROOT, timeout=120)
-    assert result.returncode == 0, result.stderr
-    rows = {tuple(line.split()[:2]) for line in result.stdout.splitlines()[1:]}
+def test_hyperparameters_command_lists_every_family_and_key(capsys):
+    assert run_main(cli.main, ["models", "hyperparameters"]) == 0
+    out = capsys.readouterr().out
+    rows = {tuple(line.split()[:2]) for line in out.splitlines()[1:]}
     assert rows == {(spec.name, h.name) for spec in SPECS.values() for h in spec.hyperparameters}
-    assert "a number in (0, 1]" in result.stdout and "0 = no limit" in result.stdout
+    assert "a number in (0, 1]" in out and "0 = no limit" in out

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geih.domain.grid import Grid
+from geih.domain.grid import Grid, cell_positions
+from geih.ingest.sources.landcover import dominant_class
 from geih.tasks import common, deforestation, fire_risk
 
 GRID = Grid(1.0)
@@ -83,12 +84,12 @@ def test_landcover_fractions_and_dominant_class():
     assert first["lc_forest"] == 0.5 and first["lc_pasture"] == 0.25 and first["lc_agriculture"] == 0.25
     assert out.loc[(IDS[1], 2020), "lc_savanna"] == 1.0 and out.loc[(IDS[0], 2021), "lc_pasture"] == 1.0
     assert np.isnan(out.loc[(IDS[2], 2020), "lc_forest"])  # no pixel: unknown, not 0
-    assert common.dominant_class(GRID, c, lc, 2020).tolist() == [3, 4, 0]
+    assert dominant_class(GRID, c, lc, 2020).tolist() == [3, 4, 0]
 
 
 def test_cell_positions_outside_the_region_are_minus_one():
     c = cells()
-    pos = common.cell_positions(GRID, c, np.array([c["lat"].iloc[2], 0.0, 60.0]), np.array([c["lon"].iloc[2], -60.0, 0.0]))
+    pos = cell_positions(GRID, c, np.array([c["lat"].iloc[2], 0.0, 60.0]), np.array([c["lon"].iloc[2], -60.0, 0.0]))
     assert pos.tolist() == [2, -1, -1]
 
 
