@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from geih.domain import fire_index as fi
@@ -249,6 +250,11 @@ def test_inpe_risk_class_keeps_shape_on_rounded_rf():
     out = fi.inpe_risk_class(v)
     assert out.shape == (2, 2)
     assert out.tolist() == [["mínimo", "baixo"], ["médio", "alto"]]
+
+
+def test_inpe_risk_class_of_an_object_column_with_missing_values():
+    """Values read from JSON or an object column (None for a missing value) are classed as numbers."""
+    assert fi.inpe_risk_class(pd.Series([0.1, None, 0.97], dtype=object)).tolist() == ["mínimo", "", "crítico"]
 
 
 # ---------------------------------------------------------------- per-event form

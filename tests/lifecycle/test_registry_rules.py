@@ -4,6 +4,7 @@ lower-is-better metric (Brier) in both directions, missing or non-finite numbers
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -86,7 +87,8 @@ def test_register_params_are_checked(change: dict, key: str, words: str):
     check_register_params({k: v for k, v in AUC.items() if k != "higher_is_better"})
     with pytest.raises(ParamsError) as err:
         check_register_params({**AUC, **change})
-    assert err.value.key.startswith(key) and words in str(err.value)
+    # the words whole (not inside longer ones)
+    assert err.value.key.startswith(key) and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", str(err.value)), str(err.value)
 
 
 def test_metric_tags_keep_finite_numbers_only():
