@@ -50,3 +50,24 @@ def test_metrics_by_group():
     out = ev.metrics_by_group(frame, "g", 0.5).set_index("g")
     assert out.loc["a", "roc_auc"] == 1.0 and out.loc["a", "rows"] == 4
     assert np.isnan(out.loc["b", "roc_auc"])  # one class only: undefined, not a crash
+
+
+def test_permutation_importance_ranks_the_informative_feature_first_on_at_most_max_rows():
+    from sklearn.inspection import permutation_importance as sk_permutation_importance
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"noise": rng.normal(size=200), "signal": rng.normal(size=200)})
+    y = (X["signal"] + 0.5 * rng.normal(size=200) > 0).astype(int).to_numpy()
+    model = LogisticRegression().fit(X, y)
+    out = ev.permutation_importance(model, X, y, repeats=3, seed=0)
+    assert list(out.columns) == ["feature", "importance"] and out.index.tolist() == [0, 1]
+    assert out["feature"].tolist() == ["signal", "noise"]  # sorted, most important first
+    assert out["importance"].iloc[0] > 0.2 and abs(out["importance"].iloc[1]) < 0.05
+    # more rows than max_rows: scored (ROC AUC drop) on `max_rows` rows drawn with the seed, in their order
+    take = np.sort(np.random.default_rng(7).choice(200, size=50, replace=False))
+    direct = sk_permutation_importance(model, X.iloc[take], y[take], scoring="roc_auc", n_repeats=3, random_state=7)
+    sub = ev.permutation_importance(model, X, y, repeats=3, seed=7, max_rows=50)
+    assert sub.set_index("feature")["importance"].to_dict() == pytest.approx(
+        dict(zip(X.columns, direct.importances_mean)), abs=1e-12)
+    assert ev.permutation_importance(model, X, y, repeats=3, seed=0, max_rows=200).equals(out)

@@ -235,3 +235,15 @@ def test_fire_risk_featurize_refuses_an_incomplete_panel():
 
     with pytest.raises(DataError, match="complete cell × month grid"):
         fire_risk.featurize(hand_panel().iloc[1:], 1.0)
+
+
+def test_cleaning_counts_of_several_files_are_summed_per_reason_in_name_order():
+    from geih.ingest.sources.cleaning import CleaningReport
+
+    first, second = CleaningReport(file="a.csv", format="inpe_current"), CleaningReport(file="b.csv", format="inpe_annual")
+    first.add("dropped_truncated_rows", 2)
+    first.add("dropped_duplicate_rows", 1)
+    second.add("dropped_duplicate_rows", 4)
+    total = fire_risk._sum_counts([first, second, CleaningReport(file="c.csv", format="inpe_current")])
+    assert total == {"dropped_duplicate_rows": 5, "dropped_truncated_rows": 2}
+    assert list(total) == sorted(total) and all(type(v) is int for v in total.values())
