@@ -69,6 +69,10 @@ def test_clearing_by_cell_year_assigns_polygons_by_their_centroid():
 
     out = common.clearing_by_cell_year(GRID, c, gpd.GeoDataFrame(prodes, geometry=polygons, crs=4326))
     assert out.to_dict("list") == {"cell_id": [IDS[0]], "year": [2020], "cleared_km2": [3.5]}
+    # no polygon at all: the same columns and dtypes, no rows
+    empty = common.clearing_by_cell_year(GRID, c, gpd.GeoDataFrame(prodes.iloc[:0], geometry=[], crs=4326))
+    assert empty.empty and empty.dtypes.to_dict() == out.dtypes.to_dict() == {
+        "cell_id": np.dtype(np.int64), "year": np.dtype(np.int64), "cleared_km2": np.dtype(float)}
 
 
 def test_landcover_fractions_and_dominant_class():
