@@ -302,6 +302,13 @@ def test_fire_risk_at_pairs_equals_fire_risk_on_the_full_arrays():
     np.testing.assert_array_equal(old, fi.fire_risk(precip, tmax, rh, veg, version="pre2019")[cells, days])
     with pytest.raises(ValueError, match="one value per event"):
         fi.fire_risk_at(precip, cells, days, tmax[0], rh[cells, days], veg[cells])
+    # per-event values from an object column (JSON, a CSV with gaps): None is a missing value, NaN RF
+    rh_objects = pd.Series(rh[cells, days], dtype=object)
+    rh_objects[0] = None
+    with_gap = fi.fire_risk_at(precip, cells, days, tmax[cells, days], rh_objects, veg[cells],
+                               lat=lat[cells], elevation_m=elev[cells])
+    assert np.isnan(with_gap[0]) and with_gap.dtype == np.float64
+    np.testing.assert_array_equal(with_gap[1:], at[1:])
 
 
 def test_fire_risk_from_dryness_is_fire_risk_after_days_of_dryness():

@@ -106,6 +106,9 @@ def test_states_go_to_the_first_polygon_containing_the_centre():
     out = common.assign_states(shifted, states)
     assert out.name == "state" and out.index.tolist() == [7, 8, 9]
     assert common.assign_states(c, states.iloc[:1]).tolist() == ["NA", "NA", "NA"]
+    # labels are kept whole, whatever their length (a states file naming states in full)
+    named = states.assign(state=["Amazonas", "Pará"])
+    assert common.assign_states(c, named).tolist() == ["Pará", "Pará", "Pará"]
 
 
 # ---------------------------------------------------------------- deforestation features
@@ -126,6 +129,18 @@ def test_clearing_history_of_the_cell_and_its_neighbours():
     assert out.loc[(IDS[0], 2021), "neighbour_cleared_km2_prev_year"] == 30.0
     assert out.loc[(IDS[1], 2020), "neighbour_cleared_km2_prev_year"] == 10.0
     assert out.loc[(IDS[2], 2021), "neighbour_cleared_km2_prev_year"] == 0.0
+
+
+def test_cleared_fraction_is_capped_at_the_whole_cell():
+    """More clearing recorded than the cell's area (overlapping PRODES increments): the fraction is 1."""
+    c = cells()
+    clearing = pd.DataFrame({"cell_id": [IDS[0], IDS[0]], "year": [2019, 2020], "cleared_km2": [70.0, 60.0]})
+    panel = pd.DataFrame({"cell_id": np.repeat(IDS, 2), "year": np.tile([2020, 2021], 3),
+                          "area_km2": np.repeat(c["area_km2"].to_numpy(), 2)})
+    out = deforestation.add_clearing_history(panel, c, clearing, GRID).set_index(["cell_id", "year"])
+    assert out.loc[(IDS[0], 2020), "cleared_frac_before"] == pytest.approx(70.0 / c["area_km2"].iloc[0])
+    assert out.loc[(IDS[0], 2021), "cleared_frac_before"] == 1.0
+    assert out.loc[(IDS[1], 2021), "cleared_frac_before"] == 0.0
 
 
 def test_vegetation_stats_per_prodes_year():
@@ -210,6 +225,9 @@ def test_monthly_hotspot_counts_ignore_detections_outside_cells_and_months():
                         "datetime": pd.to_datetime(["2020-01-31 23:59", "2020-02-01 00:00", "2020-04-01 00:00",
                                                     "2020-03-15 12:00", "2020-01-10 12:00"])})
     assert fire_risk.monthly_hotspot_counts(hot, GRID, c, months).tolist() == [[1, 1, 0], [0, 0, 0], [0, 0, 1]]
+    # no detection in the last cell's last month: still a full cells × months array
+    assert fire_risk.monthly_hotspot_counts(hot.iloc[[0, 1]], GRID, c, months).tolist() == [[1, 1, 0], [0, 0, 0],
+                                                                                             [0, 0, 0]]
 
 
 def test_every_fire_risk_history_feature_on_the_hand_panel():
