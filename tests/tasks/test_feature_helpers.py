@@ -184,7 +184,9 @@ def test_prior_clearing_distance_uses_earlier_years_only():
 
     near = shapely.Point(c["lon"].iloc[0], c["lat"].iloc[0])
     prodes = gpd.GeoDataFrame({"year": [2020, 2021]}, geometry=[near, near], crs=4326)
-    out = deforestation.prior_clearing_distance(c, prodes, [2020, 2021, 2022]).set_index(["cell_id", "year"])
+    table = deforestation.prior_clearing_distance(c, prodes, [2020, 2021, 2022])
+    assert table.index.tolist() == list(range(9))  # one row per cell and year, a fresh index
+    out = table.set_index(["cell_id", "year"])
     assert out.loc[(IDS[0], 2020), "dist_prior_clearing_km"] == 2000.0  # nothing earlier: the cap
     assert out.loc[(IDS[0], 2021), "dist_prior_clearing_km"] == pytest.approx(0.0, abs=1e-6)
     assert 90 < out.loc[(IDS[1], 2021), "dist_prior_clearing_km"] < 125  # one degree east near the equator
