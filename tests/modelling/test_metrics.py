@@ -71,3 +71,9 @@ def test_permutation_importance_ranks_the_informative_feature_first_on_at_most_m
     assert sub.set_index("feature")["importance"].to_dict() == pytest.approx(
         dict(zip(X.columns, direct.importances_mean)), abs=1e-12)
     assert ev.permutation_importance(model, X, y, repeats=3, seed=0, max_rows=200).equals(out)
+
+
+def test_calibration_points_default_to_ten_bins():
+    # 0.09 and 0.095 share the first of ten bins (eleven would split them)
+    cal = ev.calibration_points(np.array([0, 1, 1]), np.array([0.09, 0.095, 0.95]))
+    assert cal["count"].tolist() == [2, 1] and cal["fraction_positive"].tolist() == [0.5, 1.0]

@@ -73,9 +73,10 @@ def test_swapped_sample():
 
 
 def test_clip_to_region_drops_points_on_and_outside_the_boundary():
-    df = pd.DataFrame({"lat": [-6.5, -6.0, -8.0], "lon": [-58.5, -58.5, -58.5]})
+    df = pd.DataFrame({"lat": [-6.0, -6.5, -8.0], "lon": [-58.5, -58.5, -58.5]})
     out, dropped = rules.clip_to_region(df, shapely.box(-59.0, -7.0, -58.0, -6.0))
     assert dropped == 2 and out["lat"].tolist() == [-6.5]
+    assert list(out.columns) == ["lat", "lon"] and out.index.tolist() == [0]  # the same columns, a fresh index
 
 
 def test_dedup_place_time_keeps_the_earliest_across_satellites():
