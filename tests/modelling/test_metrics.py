@@ -77,3 +77,16 @@ def test_calibration_points_default_to_ten_bins():
     # 0.09 and 0.095 share the first of ten bins (eleven would split them)
     cal = ev.calibration_points(np.array([0, 1, 1]), np.array([0.09, 0.095, 0.95]))
     assert cal["count"].tolist() == [2, 1] and cal["fraction_positive"].tolist() == [0.5, 1.0]
+
+
+def test_permutation_importance_keeps_column_order_among_ties():
+    """Features the model never uses tie at 0: they stay in column order (a stable sort), whatever their number."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(120, 24)), columns=[f"f{i:02d}" for i in range(24)])
+    y = (X["f13"] > 0).astype(int).to_numpy()
+    model = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y)
+    out = ev.permutation_importance(model, X, y, repeats=1, seed=0)
+    assert out["feature"].iloc[0] == "f13" and (out["importance"].iloc[1:] == 0).all()
+    assert out["feature"].iloc[1:].tolist() == [c for c in X.columns if c != "f13"]
