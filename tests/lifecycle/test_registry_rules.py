@@ -95,3 +95,16 @@ def test_metric_tags_keep_finite_numbers_only():
     tags = metric_tags({"roc_auc": 0.8, "n": 10, "flag": True, "nan": math.nan, "inf": math.inf, "name": "x",
                         "nested": {"a": 1}})
     assert tags == {"metric.roc_auc": "0.8", "metric.n": "10"}
+
+
+def test_a_champion_of_another_task_definition_is_not_compared_and_the_reason_says_why():
+    old = TaskDefinition("fire_risk", {"grid_resolution_deg": 0.5, "dedup": "reference"}, "aaaa", {"test_years": 1})
+    new = TaskDefinition("fire_risk", {"grid_resolution_deg": 1.0, "dedup": "place_time"}, "aaaa", {"test_years": 1})
+    alias, reason = decide_alias({"roc_auc": 0.99}, Champion("3", {"roc_auc": 0.9}, old), AUC, new)
+    assert alias == CHALLENGER and reason == (
+        "champion version 3 was trained for another task definition (prepare.fire_risk.dedup reference vs place_time, "
+        "prepare.fire_risk.grid_resolution_deg 0.5 vs 1.0): not compared; this version becomes challenger "
+        "(`geih models best --promote` moves champion)")
+    alias, reason = decide_alias({"roc_auc": 0.99}, Champion("4", {"roc_auc": 0.9}, None), AUC, new)
+    assert alias == CHALLENGER and reason == ("champion version 4 records no task definition: not compared; this "
+                                              "version becomes challenger (`geih models best --promote` moves champion)")
