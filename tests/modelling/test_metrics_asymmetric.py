@@ -80,6 +80,9 @@ def test_calibration_bins_and_edges():
     assert cal["count"].tolist() == [3, 1, 2]
     np.testing.assert_allclose(cal["mean_predicted"], [(0.0 + 0.1 + 0.19) / 3, 0.5, (0.99 + 1.0) / 2])
     np.testing.assert_allclose(cal["fraction_positive"], [2 / 3, 0.0, 1.0])
+    # a value in every bin, two in the fourth: five rows, the last two bins apart
+    every = ev.calibration_points(np.array([0, 0, 1, 1, 0, 1]), np.array([0.1, 0.3, 0.5, 0.7, 0.75, 0.9]), bins=5)
+    assert every["count"].tolist() == [1, 1, 1, 2, 1] and every["fraction_positive"].tolist() == [0, 0, 1, 0.5, 1]
 
 
 def test_curves_start_and_end_where_they_should():
