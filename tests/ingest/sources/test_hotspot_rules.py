@@ -86,6 +86,7 @@ def test_dedup_place_time_keeps_the_earliest_across_satellites():
     out, counts = rules.dedup_hotspots(df, "place_time")
     assert counts == {"dropped_place_time_duplicates": 1}
     assert out["satellite"].tolist() == ["AQUA_M-T", "NPP-375"]  # input order kept; 18:10 is another hour
+    assert list(out.columns) == list(df.columns) and out.index.tolist() == [0, 1]  # no column added
 
 
 def test_truncated_last_line_rule(tmp_path):
