@@ -90,3 +90,11 @@ def test_permutation_importance_keeps_column_order_among_ties():
     out = ev.permutation_importance(model, X, y, repeats=1, seed=0)
     assert out["feature"].iloc[0] == "f13" and (out["importance"].iloc[1:] == 0).all()
     assert out["feature"].iloc[1:].tolist() == [c for c in X.columns if c != "f13"]
+
+
+def test_curves_are_thinned_to_200_points_by_default():
+    rng = np.random.default_rng(3)
+    y, p = rng.integers(0, 2, 2000), rng.random(2000)
+    roc, pr = ev.roc_points(y, p), ev.pr_points(y, p)
+    assert len(roc) == len(pr) == 200
+    assert roc["fpr"].iloc[[0, -1]].tolist() == [0.0, 1.0]  # the ends of the curve are kept
