@@ -69,6 +69,16 @@ def test_every_family_is_one_spec_and_the_mapping_covers_its_schema():
         assert {h.name for h in spec.hyperparameters} - {"calibration"} == set(ESTIMATOR_PARAMS[name]), name
 
 
+
+@pytest.fixture(autouse=True)
+def one_openmp_thread():
+    """These fits take a few hundred rows: one OpenMP thread (HistGradientBoosting's extra threads only spin,
+    burning seconds of CPU, on a busy 2-core machine); results do not depend on the thread count."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_schema_defaults_are_what_the_estimator_gets_when_params_omit_a_key(name: str):
     spec = SPECS[name]
