@@ -95,6 +95,10 @@ def test_cell_positions_outside_the_region_are_minus_one():
     c = cells()
     pos = cell_positions(GRID, c, np.array([c["lat"].iloc[2], 0.0, 60.0]), np.array([c["lon"].iloc[2], -60.0, 0.0]))
     assert pos.tolist() == [2, -1, -1]
+    # the grid's first and last cells (corners of the bounding box) are cells like any other
+    corners = pd.DataFrame({"cell_id": [0, GRID.nrows * GRID.ncols - 1]})
+    lat, lon = GRID.center(corners["cell_id"].to_numpy())
+    assert cell_positions(GRID, corners, np.append(lat, 60.0), np.append(lon, 0.0)).tolist() == [0, 1, -1]
 
 
 def test_states_go_to_the_first_polygon_containing_the_centre():
