@@ -90,7 +90,8 @@ MUTATION_SCOPE ?= 'geih.domain.fire_index.*' 'geih.domain.risk_levels.*' 'geih.i
 	'geih.tasks.deforestation.*' 'geih.tasks.common.x_days_since_rain__*' 'geih.tasks.common.x_prodes_year_of__*' \
 	'geih.tasks.common.x_last_complete_prodes_year__*' 'geih.tasks.common.x_clearing_lookup__*' \
 	'geih.tasks.common.x_landcover_fractions__*' 'geih.tasks.common.x_clearing_by_cell_year__*' \
-	'geih.tasks.common.x_dominant_class__*' 'geih.tasks.common.x_cell_positions__*' 'geih.tasks.common.x_assign_states__*' \
+	'geih.tasks.common.x_assign_states__*' 'geih.domain.grid.x_cell_positions__*' \
+	'geih.ingest.sources.landcover.x_dominant_class__*' 'geih.ingest.sources.landcover.x_pixel_weights__*' \
 	'geih.modelling.splits.*' 'geih.modelling.metrics.*' 'geih.modelling.truth.*' 'geih.lifecycle.registry.*' \
 	'geih.lifecycle.bundle_files.predict.x_risk_level*' 'geih.lifecycle.bundle_files.predict.x_predict__*'
 mutation: $(STAMP)

@@ -5,6 +5,7 @@ that reaches `get_task(name)` imports the task module `geih/tasks/<item>.py` of 
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,12 @@ def module_file(name: str) -> Path | None:
     return None
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """The syntax tree of a repository file, parsed once per test session."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def runtime_nodes(tree: ast.AST):
     """Every node of `tree` except those under `if TYPE_CHECKING:` (never run)."""
     todo = [tree]
@@ -36,22 +43,24 @@ def runtime_nodes(tree: ast.AST):
                 todo.append(child)
 
 
-def geih_imports(path: Path) -> set[str]:
+@functools.cache
+def geih_imports(path: Path) -> frozenset[str]:
     found = set()
-    for node in runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in runtime_nodes(parsed(path)):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("geih"):
             found.add(node.module)
             found.update(f"{node.module}.{a.name}" for a in node.names if module_file(f"{node.module}.{a.name}"))
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("geih"))
-    return found
+    return frozenset(found)
 
 
+@functools.cache
 def calls_task_lookup(path: Path) -> bool:
     """Whether the file calls get_task (geih/tasks/__init__.py, which defines it, aside)."""
     if path == REPO_ROOT / "geih/tasks/__init__.py":
         return False
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Call):
             func = node.func
             if (isinstance(func, ast.Name) and func.id == TASK_LOOKUP) or (
@@ -83,7 +92,7 @@ def imported_files(script: Path, tasks: list[str]) -> set[str]:
 
 def is_docstring_only(path: Path) -> bool:
     """A package __init__ holding nothing but its docstring changes no stage's behaviour."""
-    body = ast.parse(path.read_text(encoding="utf-8")).body
+    body = parsed(path).body
     return path.name == "__init__.py" and all(
         isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
 

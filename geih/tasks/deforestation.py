@@ -157,9 +157,9 @@ def panel_years(weather_years: list[int], prodes_years: list[int], raw_dir: Path
     common.require_years_without_gap(years, "no PRODES polygon covers", raw_dir / "deforestation",
                                      "add the PRODES increments of those years.")
     if len(years) < 2:
-        raise DataError(f"weather covers PRODES years {common.year_runs(weather_years) or 'none'} and PRODES "
-                        f"polygons {common.year_runs(prodes_years) or 'none'}: deforestation needs at least two "
-                        "PRODES years (1 Aug – 31 Jul) covered by both", file=str(raw_dir / "deforestation"))
+        raise DataError(f"weather covers PRODES years {', '.join(common.year_runs(weather_years)) or 'none'} and "
+                        f"PRODES polygons {', '.join(common.year_runs(prodes_years)) or 'none'}: deforestation needs "
+                        "at least two PRODES years (1 Aug – 31 Jul) covered by both", file=str(raw_dir / "deforestation"))
     return years
 
 

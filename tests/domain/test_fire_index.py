@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from geih.domain import fire_index as fi
@@ -251,6 +252,11 @@ def test_inpe_risk_class_keeps_shape_on_rounded_rf():
     assert out.tolist() == [["mínimo", "baixo"], ["médio", "alto"]]
 
 
+def test_inpe_risk_class_of_an_object_column_with_missing_values():
+    """Values read from JSON or an object column (None for a missing value) are classed as numbers."""
+    assert fi.inpe_risk_class(pd.Series([0.1, None, 0.97], dtype=object)).tolist() == ["mínimo", "", "crítico"]
+
+
 # ---------------------------------------------------------------- per-event form
 
 
@@ -296,6 +302,13 @@ def test_fire_risk_at_pairs_equals_fire_risk_on_the_full_arrays():
     np.testing.assert_array_equal(old, fi.fire_risk(precip, tmax, rh, veg, version="pre2019")[cells, days])
     with pytest.raises(ValueError, match="one value per event"):
         fi.fire_risk_at(precip, cells, days, tmax[0], rh[cells, days], veg[cells])
+    # per-event values from an object column (JSON, a CSV with gaps): None is a missing value, NaN RF
+    rh_objects = pd.Series(rh[cells, days], dtype=object)
+    rh_objects[0] = None
+    with_gap = fi.fire_risk_at(precip, cells, days, tmax[cells, days], rh_objects, veg[cells],
+                               lat=lat[cells], elevation_m=elev[cells])
+    assert np.isnan(with_gap[0]) and with_gap.dtype == np.float64
+    np.testing.assert_array_equal(with_gap[1:], at[1:])
 
 
 def test_fire_risk_from_dryness_is_fire_risk_after_days_of_dryness():

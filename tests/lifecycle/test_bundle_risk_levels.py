@@ -82,3 +82,14 @@ def test_the_predictions_frame_levels_are_the_librarys():
     out = bundle_predictions(probabilities.tolist())
     frame = pd.DataFrame({"library": probability_level(probabilities), "bundle": [r["risk_level"] for r in out]})
     assert (frame["library"] == frame["bundle"]).all()
+
+
+def test_the_bundle_risk_levels_helper_matches_the_library_at_each_threshold():
+    """`risk_levels` (the helper bundle users call on their own probabilities): the same levels as the library,
+    as an object array of the input's shape."""
+    probabilities = np.array(PROBABILITIES)
+    out = bundle_module().risk_levels(probabilities, list(PROBABILITY_THRESHOLDS), list(PROBABILITY_LEVELS))
+    assert out.dtype == object and out.shape == probabilities.shape
+    assert out.tolist() == list(probability_level(probabilities))
+    grid = bundle_module().risk_levels(np.array([[0.0, 0.5], [0.49, 1.0]]), [0.5], ["low", "high"])
+    assert grid.tolist() == [["low", "high"], ["low", "high"]]

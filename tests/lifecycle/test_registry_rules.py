@@ -4,6 +4,7 @@ lower-is-better metric (Brier) in both directions, missing or non-finite numbers
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -86,10 +87,24 @@ def test_register_params_are_checked(change: dict, key: str, words: str):
     check_register_params({k: v for k, v in AUC.items() if k != "higher_is_better"})
     with pytest.raises(ParamsError) as err:
         check_register_params({**AUC, **change})
-    assert err.value.key.startswith(key) and words in str(err.value)
+    # the words whole (not inside longer ones)
+    assert err.value.key.startswith(key) and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", str(err.value)), str(err.value)
 
 
 def test_metric_tags_keep_finite_numbers_only():
     tags = metric_tags({"roc_auc": 0.8, "n": 10, "flag": True, "nan": math.nan, "inf": math.inf, "name": "x",
                         "nested": {"a": 1}})
     assert tags == {"metric.roc_auc": "0.8", "metric.n": "10"}
+
+
+def test_a_champion_of_another_task_definition_is_not_compared_and_the_reason_says_why():
+    old = TaskDefinition("fire_risk", {"grid_resolution_deg": 0.5, "dedup": "reference"}, "aaaa", {"test_years": 1})
+    new = TaskDefinition("fire_risk", {"grid_resolution_deg": 1.0, "dedup": "place_time"}, "aaaa", {"test_years": 1})
+    alias, reason = decide_alias({"roc_auc": 0.99}, Champion("3", {"roc_auc": 0.9}, old), AUC, new)
+    assert alias == CHALLENGER and reason == (
+        "champion version 3 was trained for another task definition (prepare.fire_risk.dedup reference vs place_time, "
+        "prepare.fire_risk.grid_resolution_deg 0.5 vs 1.0): not compared; this version becomes challenger "
+        "(`geih models best --promote` moves champion)")
+    alias, reason = decide_alias({"roc_auc": 0.99}, Champion("4", {"roc_auc": 0.9}, None), AUC, new)
+    assert alias == CHALLENGER and reason == ("champion version 4 records no task definition: not compared; this "
+                                              "version becomes challenger (`geih models best --promote` moves champion)")

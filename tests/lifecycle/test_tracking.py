@@ -15,10 +15,12 @@ import pytest
 import yaml
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from geih import cli
 from geih.lifecycle import tracking
 from geih.lifecycle.registry import register_model
 from geih.modelling import training
 from geih.modelling.families import build_model
+from geih.stage import run_main
 from tests.lifecycle.support import ENV_KEYS, REGISTER, client, frame, train_run, write_features
 
 mlflow = pytest.importorskip("mlflow")
@@ -246,20 +248,22 @@ def test_models_cli_best_promote_registers_and_list(store_root: Path):
     assert "champion" in rows["2"] and "champion" not in rows["1"]
 
 
-def test_tracking_uri_command_from_a_sub_folder_creates_nothing(tmp_path: Path):
+def test_tracking_uri_command_from_a_sub_folder_creates_nothing(tmp_path: Path, monkeypatch, capsys):
     """`geih tracking uri` (used as MLFLOW_TRACKING_URI=$(geih tracking uri) mlflow …) finds the repo's
-    store from a sub-folder, honours MLFLOW_TRACKING_URI, and opens no store."""
+    store from a sub-folder, honours MLFLOW_TRACKING_URI, and opens no store (run in-process)."""
     root = tmp_path / "repo"
     (root / "stages").mkdir(parents=True)
     (root / "dvc.yaml").write_text("stages: {}\n")
-    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
-    env["PYTHONPATH"] = str(REPO)
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(root / "stages")
 
     def uri(**extra: str) -> str:
-        out = subprocess.run([sys.executable, "-m", "geih.cli", "tracking", "uri"], cwd=root / "stages",
-                             env={**env, **extra}, capture_output=True, text=True, timeout=120)
-        assert out.returncode == 0, out.stderr
-        return out.stdout.strip()
+        with monkeypatch.context() as env:
+            for key, value in extra.items():
+                env.setenv(key, value)
+            assert run_main(cli.main, ["tracking", "uri"]) == 0
+        return capsys.readouterr().out.strip()
 
     assert uri() == f"sqlite:///{root.resolve()}/mlflow/mlflow.db"
     assert uri(MLFLOW_TRACKING_URI="http://127.0.0.1:5000") == "http://127.0.0.1:5000"

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from geih import cli
 from geih.errors import ParamsError
 from geih.modelling import training
 from geih.modelling.families import (
@@ -68,6 +69,16 @@ def test_every_family_is_one_spec_and_the_mapping_covers_its_schema():
         # every hyperparameter but calibration (a wrapper, tested below) reaches the estimator
         assert {h.name for h in spec.hyperparameters} - {"calibration"} == set(ESTIMATOR_PARAMS[name]), name
 
+
+
+@pytest.fixture(autouse=True)
+def one_openmp_thread():
+    """These fits take a few hundred rows: one OpenMP thread (HistGradientBoosting's extra threads only spin,
+    burning seconds of CPU, on a busy 2-core machine); results do not depend on the thread count."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_schema_defaults_are_what_the_estimator_gets_when_params_omit_a_key(name: str):
@@ -246,10 +257,9 @@ def test_every_model_fits_raw_features_with_nan(name):
     assert has_scaler == (name == "logistic_regression")
 
 
-def test_hyperparameters_command_lists_every_family_and_key():
-    result = subprocess.run([sys.executable, "-m", "geih.cli", "models", "hyperparameters"], capture_output=True,
-                            text=True, cwd=REPO_ROOT, timeout=120)
-    assert result.returncode == 0, result.stderr
-    rows = {tuple(line.split()[:2]) for line in result.stdout.splitlines()[1:]}
+def test_hyperparameters_command_lists_every_family_and_key(capsys):
+    assert run_main(cli.main, ["models", "hyperparameters"]) == 0
+    out = capsys.readouterr().out
+    rows = {tuple(line.split()[:2]) for line in out.splitlines()[1:]}
     assert rows == {(spec.name, h.name) for spec in SPECS.values() for h in spec.hyperparameters}
-    assert "a number in (0, 1]" in result.stdout and "0 = no limit" in result.stdout
+    assert "a number in (0, 1]" in out and "0 = no limit" in out

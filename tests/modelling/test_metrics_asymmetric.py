@@ -32,8 +32,10 @@ def test_precision_differs_from_recall():
 def test_a_probability_equal_to_the_threshold_is_positive():
     m = ev.binary_metrics(np.array([1, 0]), np.array([0.5, 0.49]), threshold=0.5)
     assert m["recall"] == 1.0 and m["precision"] == 1.0 and m["accuracy"] == 1.0
-    conf = ev.confusion_rows(np.array([1, 0, 0]), np.array([0.5, 0.49, 0.7]), 0.5)
+    conf = ev.confusion_rows(np.array([1.0, 0.0, 0.0]), np.array([0.5, 0.49, 0.7]), 0.5)
     assert conf.to_dict("list") == {"actual": [1, 0, 0], "predicted": [1, 0, 1]}
+    # integer classes: DVC's confusion plot labels them 0 and 1, not 0.0 and 1.0
+    assert conf.dtypes.tolist() == [np.dtype(int), np.dtype(int)]
 
 
 def test_one_class_only_leaves_ranking_metrics_undefined():
@@ -52,7 +54,7 @@ def test_ranking_scores_skip_rows_without_a_score():
     none = ev.ranking_scores(y, np.full(5, np.nan), "oracle")
     assert np.isnan(none["oracle_roc_auc"]) and np.isnan(none["oracle_pr_auc"])
     one_class = ev.ranking_scores(y, np.array([0.1, np.nan, 0.3, np.nan, 0.2]), "o")
-    assert np.isnan(one_class["o_roc_auc"])
+    assert np.isnan(one_class["o_roc_auc"]) and np.isnan(one_class["o_pr_auc"])  # not scikit-learn's 1.0
 
 
 def test_ranking_scores_are_not_symmetric_in_the_score():
@@ -78,6 +80,9 @@ def test_calibration_bins_and_edges():
     assert cal["count"].tolist() == [3, 1, 2]
     np.testing.assert_allclose(cal["mean_predicted"], [(0.0 + 0.1 + 0.19) / 3, 0.5, (0.99 + 1.0) / 2])
     np.testing.assert_allclose(cal["fraction_positive"], [2 / 3, 0.0, 1.0])
+    # a value in every bin, two in the fourth: five rows, the last two bins apart
+    every = ev.calibration_points(np.array([0, 0, 1, 1, 0, 1]), np.array([0.1, 0.3, 0.5, 0.7, 0.75, 0.9]), bins=5)
+    assert every["count"].tolist() == [1, 1, 1, 2, 1] and every["fraction_positive"].tolist() == [0, 0, 1, 0.5, 1]
 
 
 def test_curves_start_and_end_where_they_should():

@@ -24,6 +24,8 @@ def test_oracle_join_and_truth_comparability(tmp_path):
     test = pd.DataFrame({"cell_id": [2, 1, 3], "label_month": pd.to_datetime(["2024-02-01"] * 3)})
     scores = oracle_scores(test, truth, FIRE)
     assert scores[:2].tolist() == [0.7, 0.2] and np.isnan(scores[2])
+    without = oracle_scores(test, None, FIRE)  # no truth (real data): no oracle for any row
+    assert without.dtype == np.float64 and without.shape == (3,) and np.isnan(without).all()
     truth.to_parquet(tmp_path / "fire_risk.parquet")
     write_json({"available": True, "grid_resolution_deg": 0.5}, tmp_path / "manifest.json")
     assert load_truth(tmp_path, FIRE, schema("fire_risk", 0.5)) is not None

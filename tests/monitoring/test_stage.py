@@ -9,9 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
+
+# stage processes (each imports pandas, scipy and the monitoring store: seconds each): the pipeline tier
+pytestmark = pytest.mark.pipeline
 
 
 def monitor_stage(tmp_path: Path, params: dict, features: Path) -> subprocess.CompletedProcess:

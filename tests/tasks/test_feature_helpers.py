@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geih.domain.grid import Grid
+from geih.domain.grid import Grid, cell_positions
+from geih.ingest.sources.landcover import dominant_class
 from geih.tasks import common, deforestation, fire_risk
 
 GRID = Grid(1.0)
@@ -68,6 +69,10 @@ def test_clearing_by_cell_year_assigns_polygons_by_their_centroid():
 
     out = common.clearing_by_cell_year(GRID, c, gpd.GeoDataFrame(prodes, geometry=polygons, crs=4326))
     assert out.to_dict("list") == {"cell_id": [IDS[0]], "year": [2020], "cleared_km2": [3.5]}
+    # no polygon at all: the same columns and dtypes, no rows
+    empty = common.clearing_by_cell_year(GRID, c, gpd.GeoDataFrame(prodes.iloc[:0], geometry=[], crs=4326))
+    assert empty.empty and empty.dtypes.to_dict() == out.dtypes.to_dict() == {
+        "cell_id": np.dtype(np.int64), "year": np.dtype(np.int64), "cleared_km2": np.dtype(float)}
 
 
 def test_landcover_fractions_and_dominant_class():
@@ -83,13 +88,17 @@ def test_landcover_fractions_and_dominant_class():
     assert first["lc_forest"] == 0.5 and first["lc_pasture"] == 0.25 and first["lc_agriculture"] == 0.25
     assert out.loc[(IDS[1], 2020), "lc_savanna"] == 1.0 and out.loc[(IDS[0], 2021), "lc_pasture"] == 1.0
     assert np.isnan(out.loc[(IDS[2], 2020), "lc_forest"])  # no pixel: unknown, not 0
-    assert common.dominant_class(GRID, c, lc, 2020).tolist() == [3, 4, 0]
+    assert dominant_class(GRID, c, lc, 2020).tolist() == [3, 4, 0]
 
 
 def test_cell_positions_outside_the_region_are_minus_one():
     c = cells()
-    pos = common.cell_positions(GRID, c, np.array([c["lat"].iloc[2], 0.0, 60.0]), np.array([c["lon"].iloc[2], -60.0, 0.0]))
+    pos = cell_positions(GRID, c, np.array([c["lat"].iloc[2], 0.0, 60.0]), np.array([c["lon"].iloc[2], -60.0, 0.0]))
     assert pos.tolist() == [2, -1, -1]
+    # the grid's first and last cells (corners of the bounding box) are cells like any other
+    corners = pd.DataFrame({"cell_id": [0, GRID.nrows * GRID.ncols - 1]})
+    lat, lon = GRID.center(corners["cell_id"].to_numpy())
+    assert cell_positions(GRID, corners, np.append(lat, 60.0), np.append(lon, 0.0)).tolist() == [0, 1, -1]
 
 
 def test_states_go_to_the_first_polygon_containing_the_centre():
@@ -101,6 +110,9 @@ def test_states_go_to_the_first_polygon_containing_the_centre():
     out = common.assign_states(shifted, states)
     assert out.name == "state" and out.index.tolist() == [7, 8, 9]
     assert common.assign_states(c, states.iloc[:1]).tolist() == ["NA", "NA", "NA"]
+    # labels are kept whole, whatever their length (a states file naming states in full)
+    named = states.assign(state=["Amazonas", "Pará"])
+    assert common.assign_states(c, named).tolist() == ["Pará", "Pará", "Pará"]
 
 
 # ---------------------------------------------------------------- deforestation features
@@ -121,6 +133,18 @@ def test_clearing_history_of_the_cell_and_its_neighbours():
     assert out.loc[(IDS[0], 2021), "neighbour_cleared_km2_prev_year"] == 30.0
     assert out.loc[(IDS[1], 2020), "neighbour_cleared_km2_prev_year"] == 10.0
     assert out.loc[(IDS[2], 2021), "neighbour_cleared_km2_prev_year"] == 0.0
+
+
+def test_cleared_fraction_is_capped_at_the_whole_cell():
+    """More clearing recorded than the cell's area (overlapping PRODES increments): the fraction is 1."""
+    c = cells()
+    clearing = pd.DataFrame({"cell_id": [IDS[0], IDS[0]], "year": [2019, 2020], "cleared_km2": [70.0, 60.0]})
+    panel = pd.DataFrame({"cell_id": np.repeat(IDS, 2), "year": np.tile([2020, 2021], 3),
+                          "area_km2": np.repeat(c["area_km2"].to_numpy(), 2)})
+    out = deforestation.add_clearing_history(panel, c, clearing, GRID).set_index(["cell_id", "year"])
+    assert out.loc[(IDS[0], 2020), "cleared_frac_before"] == pytest.approx(70.0 / c["area_km2"].iloc[0])
+    assert out.loc[(IDS[0], 2021), "cleared_frac_before"] == 1.0
+    assert out.loc[(IDS[1], 2021), "cleared_frac_before"] == 0.0
 
 
 def test_vegetation_stats_per_prodes_year():
@@ -164,7 +188,9 @@ def test_prior_clearing_distance_uses_earlier_years_only():
 
     near = shapely.Point(c["lon"].iloc[0], c["lat"].iloc[0])
     prodes = gpd.GeoDataFrame({"year": [2020, 2021]}, geometry=[near, near], crs=4326)
-    out = deforestation.prior_clearing_distance(c, prodes, [2020, 2021, 2022]).set_index(["cell_id", "year"])
+    table = deforestation.prior_clearing_distance(c, prodes, [2020, 2021, 2022])
+    assert table.index.tolist() == list(range(9))  # one row per cell and year, a fresh index
+    out = table.set_index(["cell_id", "year"])
     assert out.loc[(IDS[0], 2020), "dist_prior_clearing_km"] == 2000.0  # nothing earlier: the cap
     assert out.loc[(IDS[0], 2021), "dist_prior_clearing_km"] == pytest.approx(0.0, abs=1e-6)
     assert 90 < out.loc[(IDS[1], 2021), "dist_prior_clearing_km"] < 125  # one degree east near the equator
@@ -205,6 +231,9 @@ def test_monthly_hotspot_counts_ignore_detections_outside_cells_and_months():
                         "datetime": pd.to_datetime(["2020-01-31 23:59", "2020-02-01 00:00", "2020-04-01 00:00",
                                                     "2020-03-15 12:00", "2020-01-10 12:00"])})
     assert fire_risk.monthly_hotspot_counts(hot, GRID, c, months).tolist() == [[1, 1, 0], [0, 0, 0], [0, 0, 1]]
+    # no detection in the last cell's last month: still a full cells × months array
+    assert fire_risk.monthly_hotspot_counts(hot.iloc[[0, 1]], GRID, c, months).tolist() == [[1, 1, 0], [0, 0, 0],
+                                                                                             [0, 0, 0]]
 
 
 def test_every_fire_risk_history_feature_on_the_hand_panel():
@@ -234,3 +263,15 @@ def test_fire_risk_featurize_refuses_an_incomplete_panel():
 
     with pytest.raises(DataError, match="complete cell × month grid"):
         fire_risk.featurize(hand_panel().iloc[1:], 1.0)
+
+
+def test_cleaning_counts_of_several_files_are_summed_per_reason_in_name_order():
+    from geih.ingest.sources.cleaning import CleaningReport
+
+    first, second = CleaningReport(file="a.csv", format="inpe_current"), CleaningReport(file="b.csv", format="inpe_annual")
+    first.add("dropped_truncated_rows", 2)
+    first.add("dropped_duplicate_rows", 1)
+    second.add("dropped_duplicate_rows", 4)
+    total = fire_risk._sum_counts([first, second, CleaningReport(file="c.csv", format="inpe_current")])
+    assert total == {"dropped_duplicate_rows": 5, "dropped_truncated_rows": 2}
+    assert list(total) == sorted(total) and all(type(v) is int for v in total.values())

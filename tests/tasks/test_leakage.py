@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geih.ingest.synthetic import formats
 from geih.tasks import deforestation, fire_risk
 
 FIRE_PARAMS = {"grid_resolution_deg": 1.5, "dedup": "reference", "reference_satellite": "AQUA_M-T"}
@@ -57,33 +58,69 @@ def perturb_daily_table(raw: Path, kind: str, since: pd.Timestamp) -> None:
     table.to_parquet(path, index=False)
 
 
+# The date and latitude column of each hotspot layout the world writes, and how its latitudes are written:
+# the monthly files of the current layout and INPE's yearly all-satellites file (numbers padded by spaces).
+HOTSPOT_LAYOUTS = {"data_hora_gmt": ("lat", "{:.6f}"), "data_pas": ("latitude", "{:12.6f} ")}
+
+
 def perturb_hotspots(raw: Path, since: pd.Timestamp) -> None:
-    """Drop two thirds of the detections from `since` on and move the rest by one cell."""
+    """Drop two thirds of the detections from `since` on and move the rest by one cell, in every hotspot
+    file whatever its layout."""
     changed = 0
     for path in sorted((raw / "hotspots").glob("*.csv")):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        later = pd.to_datetime(frame["data_hora_gmt"]) >= since
+        (date_column,) = set(HOTSPOT_LAYOUTS) & set(frame.columns)
+        lat_column, lat_format = HOTSPOT_LAYOUTS[date_column]
+        later = pd.to_datetime(frame[date_column].str.strip()) >= since
         if not later.any():
             continue
         keep = ~later | (np.arange(len(frame)) % 3 == 0)
         frame = frame[keep].copy()
         moved = later[keep]
-        frame.loc[moved, "lat"] = (frame.loc[moved, "lat"].astype(float) - 1.5).map("{:.6f}".format)
+        frame.loc[moved, lat_column] = (frame.loc[moved, lat_column].astype(float) - 1.5).map(lat_format.format)
         frame.to_csv(path, index=False)
         changed += int(later.sum())
     assert changed > 0
 
 
+def yearly_hotspot_file(raw: Path, year: int) -> None:
+    """Rewrite the monthly hotspot files of `year` as one INPE yearly all-satellites file, in the format
+    the synthetic world writes its first year in."""
+    monthly = sorted((raw / "hotspots").glob(f"focos_mensal_br_{year}??.csv"))
+    assert len(monthly) == 12, monthly
+    frame = pd.concat([pd.read_csv(path, dtype=str, keep_default_na=False) for path in monthly], ignore_index=True)
+    rows = pd.DataFrame({
+        "time": pd.to_datetime(frame["data_hora_gmt"]), "satellite": frame["satelite"],
+        "estado": frame["estado"], "municipio": frame["municipio"], "bioma": frame["bioma"],
+        **{name: frame[column].astype(float) for name, column in [
+            ("lat", "lat"), ("lon", "lon"), ("dsr", "numero_dias_sem_chuva"), ("precip", "precipitacao"),
+            ("risk", "risco_fogo"), ("frp", "frp")]}})
+    formats.write_delimited(raw / "hotspots" / f"focos_br_todos-sats_{year}.csv",
+                            formats.annual_all_satellites_frame(rows), formats.ANNUAL_COLUMNS)
+    for path in monthly:
+        path.unlink()
+
+
 def perturb_landcover(raw: Path, first_year: int) -> None:
-    """Permute the class codes among pixels in the maps of `first_year` and later."""
+    """Permute the class codes among the mapped pixels of the MapBiomas GeoTIFF's bands (one per year)
+    of `first_year` and later."""
+    import rasterio
+
     path = single_file(raw, "landcover")
-    table = pd.read_parquet(path)
+    assert path.suffix == ".tif", path
+    with rasterio.open(path) as src:
+        profile, names, bands = src.profile, src.descriptions, src.read()
     rng = np.random.default_rng(0)
-    columns = [c for c in table.columns if c.startswith("classification_") and int(c[-4:]) >= first_year]
-    assert columns
-    for column in columns:
-        table[column] = np.where(rng.random(len(table)) < 0.5, 15, 3).astype(table[column].dtype)
-    table.to_parquet(path, index=False)
+    years = [int(name.removeprefix("classification_")) for name in names]
+    changed = [i for i, year in enumerate(years) if year >= first_year]
+    assert changed
+    for i in changed:
+        mapped = bands[i] != 0
+        bands[i][mapped] = np.where(rng.random(int(mapped.sum())) < 0.5, 15, 3)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(bands)
+        for i, name in enumerate(names, start=1):
+            dst.set_band_description(i, name)
 
 
 def perturb_prodes(raw: Path, changed: Callable[[gpd.GeoDataFrame], pd.Series]) -> None:
@@ -162,6 +199,19 @@ def test_fire_risk_features_never_see_the_label_month(group: str, tiny_world: Pa
     moved = fire_features(perturbed_copy(tiny_world, tmp_path, perturb))
     known = fire_base["label_month"] <= FIRE_CUT
     assert_no_leak(fire_base, moved, FIRE_KEYS, list(fire_risk.FEATURES), known, columns)
+
+
+def test_fire_risk_features_never_see_the_label_month_in_a_yearly_hotspot_file(tiny_world: Path, tmp_path: Path,
+                                                                                 fire_base: pd.DataFrame):
+    """The same for detections in INPE's yearly all-satellites layout: with 2020 as one yearly file (the
+    features are the same as from its monthly files), perturbing it from July on moves no earlier row."""
+    cut = pd.Timestamp("2020-07-01")
+    yearly = perturbed_copy(tiny_world, tmp_path / "yearly", lambda raw: yearly_hotspot_file(raw, cut.year))
+    base = fire_features(yearly)
+    pd.testing.assert_frame_equal(base, fire_base)
+    moved = fire_features(perturbed_copy(yearly, tmp_path / "moved", lambda raw: perturb_hotspots(raw, cut)))
+    known = base["label_month"] <= cut
+    assert_no_leak(base, moved, FIRE_KEYS, list(fire_risk.FEATURES), known, FIRE_GROUPS["hotspots"][1])
 
 
 def test_fire_risk_labels_do_see_the_label_month(tiny_world: Path, tmp_path: Path, fire_base: pd.DataFrame):

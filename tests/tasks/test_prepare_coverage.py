@@ -58,11 +58,18 @@ def test_panel_months_refuse_a_gap_naming_it(tmp_path):
 
 def test_panel_years_keep_what_both_sources_cover(tmp_path):
     assert panel_years([2020, 2021, 2022, 2023], [2018, 2019, 2020, 2021, 2022], tmp_path) == [2020, 2021, 2022]
+    assert panel_years([2020, 2021], [2019, 2020, 2021], tmp_path) == [2020, 2021]  # two years are enough
     with pytest.raises(DataError, match="no PRODES polygon covers 2022") as err:
         panel_years([2020, 2021, 2022, 2023], [2020, 2021, 2023], tmp_path)
     assert err.value.file == str(tmp_path / "deforestation")
-    with pytest.raises(DataError, match="at least two PRODES years"):
+    assert str(err.value).endswith("; add the PRODES increments of those years.")
+    with pytest.raises(DataError, match="at least two PRODES years") as err:
         panel_years([2020, 2021], [2021, 2022], tmp_path)
+    assert err.value.file == str(tmp_path / "deforestation")
+    with pytest.raises(DataError, match=r"weather covers PRODES years 2020\.\.2021 and PRODES polygons none: "):
+        panel_years([2020, 2021], [], tmp_path)
+    with pytest.raises(DataError, match=r"weather covers PRODES years none and PRODES polygons 2020\.\.2021: "):
+        panel_years([], [2020, 2021], tmp_path)
 
 
 def test_compare_with_official_per_state_and_year():

@@ -73,9 +73,10 @@ def test_swapped_sample():
 
 
 def test_clip_to_region_drops_points_on_and_outside_the_boundary():
-    df = pd.DataFrame({"lat": [-6.5, -6.0, -8.0], "lon": [-58.5, -58.5, -58.5]})
+    df = pd.DataFrame({"lat": [-6.0, -6.5, -8.0], "lon": [-58.5, -58.5, -58.5]})
     out, dropped = rules.clip_to_region(df, shapely.box(-59.0, -7.0, -58.0, -6.0))
     assert dropped == 2 and out["lat"].tolist() == [-6.5]
+    assert list(out.columns) == ["lat", "lon"] and out.index.tolist() == [0]  # the same columns, a fresh index
 
 
 def test_dedup_place_time_keeps_the_earliest_across_satellites():
@@ -85,6 +86,7 @@ def test_dedup_place_time_keeps_the_earliest_across_satellites():
     out, counts = rules.dedup_hotspots(df, "place_time")
     assert counts == {"dropped_place_time_duplicates": 1}
     assert out["satellite"].tolist() == ["AQUA_M-T", "NPP-375"]  # input order kept; 18:10 is another hour
+    assert list(out.columns) == list(df.columns) and out.index.tolist() == [0, 1]  # no column added
 
 
 def test_truncated_last_line_rule(tmp_path):
