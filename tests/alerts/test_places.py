@@ -33,12 +33,14 @@ def test_municipality_is_the_nearest_seat_in_the_cells_state():
 
 
 def test_tiny_world_hotspots_sit_in_the_municipality_alerts_name(tiny_world):
-    """The synthetic world writes each hotspot with its cell's IBGE municipality and state codes: the
-    alerts' places of the cell containing each hotspot must give the same codes."""
+    """The synthetic world writes each hotspot with its fire's IBGE municipality and state codes: the alerts'
+    places of the cell containing each reference-satellite hotspot must give the same codes."""
     import pyarrow.csv as pv
 
     rows = pd.concat([pv.read_csv(f).to_pandas() for f in sorted((tiny_world / "hotspots").glob("focos_mensal_*.csv"))[:6]])
-    rows = rows.dropna(subset=["municipio_id"]).head(3000)
+    # the reference satellite's detections stay in their fire's cell; other satellites' are jittered freely and
+    # may cross into a neighbouring cell (while keeping the fire's municipality), as real position errors do
+    rows = rows[rows["satelite"] == "AQUA_M-T"].dropna(subset=["municipio_id"]).head(3000)
     assert len(rows) > 100
     grid = Grid(1.5)  # the tiny world's grid
     lat, lon = grid.center(grid.cell_of(rows["lat"].to_numpy(), rows["lon"].to_numpy()))

@@ -115,7 +115,7 @@ def test_regression_model_through_the_shared_code(tables, fitted):
     assert spec_of(fitted).name == "gradient_boosting"
     assert set(fit_metrics(fitted, schema.matrix(train), schema.labels(train), schema)) == {
         "train_rmse_precip", "train_rmse_tmax"}
-    result = evaluate(fitted, train, test, schema, TASK, None, {})
+    result = evaluate(fitted, train, test, schema, TASK, None, {}, None)
     m = result.metrics
     for name in ("precip", "tmax"):
         assert {"rmse", "mae", "skill_vs_climatology", "skill_vs_persistence"} <= set(m[name])
