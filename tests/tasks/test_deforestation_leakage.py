@@ -19,12 +19,17 @@ def test_panel_shape_and_label(tiny_world: Path):
     assert report["years"] == sorted(panel["year"].unique().tolist())
     assert len(panel) == report["cells"] * len(report["years"])
     assert ((panel["cleared_km2"] > 1.0) == (panel["label"] == 1)).all()
-    # land cover comes from the map two calendar years before the PRODES year: the first year has none
-    landcover = [f for f in deforestation.FEATURES if f.startswith("lc_")]
-    others = [f for f in deforestation.FEATURES if f not in landcover]
-    assert panel[others].notna().mean().min() > 0.5
+    # land cover comes from the map two calendar years before the PRODES year: the first year has none; the
+    # clearing-history features need an earlier PRODES year; a trend/change needs two (none in this 2-year panel)
+    two_earlier = {"neighbour_cleared_km2_trend", "lc_forest_change"}
+    assert report["years"] == [2020, 2021] and panel[list(two_earlier)].isna().all().all()
+    landcover = [f for f in deforestation.FEATURES if f.startswith("lc_") and f not in two_earlier]
+    others = [f for f in deforestation.FEATURES if f not in landcover and f not in two_earlier]
     first = panel["year"] == panel["year"].min()
+    assert panel.loc[~first, others].notna().mean().min() > 0.5
     assert panel.loc[first, landcover].isna().all().all() and panel.loc[~first, landcover].notna().mean().min() > 0.5
+    current = ["lat", "lon", "dist_road_km", "precip_year_mm", "ndvi_mean", "evi_drop_vs_last_year", "ndvi_anomaly_mean"]
+    assert panel.loc[first, current].notna().all().all()  # what needs no clearing history is there from the start
 
 
 def test_shuffling_label_year_polygons_changes_no_feature(tiny_world: Path, tmp_path: Path):
