@@ -32,9 +32,8 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import machine  # noqa: E402
+from servers import REPO, bench_env, machine  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 EXP_PARAM = "train.n_estimators=300"
 
 
@@ -139,13 +138,13 @@ def checked(m: Measured, what: str) -> Measured:
     return m
 
 
-def bench_env(root: Path) -> dict[str, str]:
-    """This environment without MLFLOW_TRACKING_*/DVC_* (the clone's own store), the venv on PATH."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING", "DVC_"))}
-    env.update({"DVC_NO_ANALYTICS": "1", "MLFLOW_DISABLE_TELEMETRY": "true", "PYTHONHASHSEED": "0",
-                "PYTHONPATH": str(root), "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
-                "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost",
-                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+def clone_env(root: Path) -> dict[str, str]:
+    """The benchmarks' environment for the clone: its code importable, its own MLflow store (no inherited
+    MLFLOW_TRACKING_*/DVC_*), fixed hash seed, a git identity for its commits."""
+    env = {k: v for k, v in bench_env(PYTHONPATH=str(root)).items() if not k.startswith(("MLFLOW_TRACKING", "DVC_"))}
+    env.update({"DVC_NO_ANALYTICS": "1", "PYTHONHASHSEED": "0", "GIT_AUTHOR_NAME": "bench",
+                "GIT_AUTHOR_EMAIL": "bench@localhost", "GIT_COMMITTER_NAME": "bench",
+                "GIT_COMMITTER_EMAIL": "bench@localhost"})
     return env
 
 
@@ -153,7 +152,7 @@ def make_clone(work: Path, grid_deg: float | None) -> Path:
     """A clone of HEAD with its own DVC cache under `work`, params changed to `grid_deg` (committed)."""
     root = work / "repo"
     subprocess.run(["git", "clone", "-q", str(REPO), str(root)], check=True)
-    env = bench_env(root)
+    env = clone_env(root)
     subprocess.run(["dvc", "config", "--local", "cache.dir", str(work / "cache")], cwd=root, env=env, check=True)
     build = REPO / "build"
     if build.is_dir():  # the offline plots template named in .dvc/config
@@ -191,7 +190,7 @@ def main() -> None:
                                  "machine": machine(), "grid_deg": args.grid_deg}
     try:
         root = make_clone(work, args.grid_deg)
-        env = bench_env(root)
+        env = clone_env(root)
         commands = stage_commands(yaml.safe_load((root / "dvc.yaml").read_text()))
         if not args.stages_only:
             full = checked(measure(["dvc", "repro", "-f"], root, env), "dvc repro -f")
