@@ -178,6 +178,13 @@ def start_up(root: Path, env: dict[str, str], scripts: list[str]) -> dict[str, o
     return out
 
 
+def progress(result: dict[str, object], key: str, value: object) -> None:
+    """Record `value` under `key` and print it to stderr at once (one JSON line), so that a run stopped
+    part-way still leaves what it measured."""
+    result[key] = value
+    print(json.dumps({key: value}), file=sys.stderr, flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--grid-deg", type=float, default=None, help="world and task grids (default: params.yaml)")
@@ -194,21 +201,22 @@ def main() -> None:
         commands = stage_commands(yaml.safe_load((root / "dvc.yaml").read_text()))
         if not args.stages_only:
             full = checked(measure(["dvc", "repro", "-f"], root, env), "dvc repro -f")
+            progress(result, "full_repro", {"wall_s": full.wall_s, "peak_rss_mb": full.peak_rss_mb})
             subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True)
             subprocess.run(["git", "commit", "-qm", "pipeline results"], cwd=root, env=env, check=True)
             noop = checked(measure(["dvc", "repro"], root, env), "dvc repro (no-op)")
+            progress(result, "noop_repro", {"wall_s": noop.wall_s, "stages_run": stages_run(noop.output)})
             exp = checked(measure(["dvc", "exp", "run", "-S", EXP_PARAM], root, env), "dvc exp run")
-            result["full_repro"] = {"wall_s": full.wall_s, "peak_rss_mb": full.peak_rss_mb}
-            result["noop_repro"] = {"wall_s": noop.wall_s, "stages_run": stages_run(noop.output)}
-            result["exp_run"] = {"param": EXP_PARAM, "wall_s": exp.wall_s, "peak_rss_mb": exp.peak_rss_mb,
-                                 "ratio_to_full": round(exp.wall_s / full.wall_s, 3),
-                                 "stages_run": stages_run(exp.output)}
+            progress(result, "exp_run", {"param": EXP_PARAM, "wall_s": exp.wall_s, "peak_rss_mb": exp.peak_rss_mb,
+                                         "ratio_to_full": round(exp.wall_s / full.wall_s, 3),
+                                         "stages_run": stages_run(exp.output)})
             subprocess.run(["git", "checkout", "-q", "HEAD", "--", "params.yaml"], cwd=root, env=env, check=True)
         if not args.no_stages:
             per_stage = {}
             for name, cmd in commands:
                 m = checked(measure(cmd, root, env), name)
                 per_stage[name] = {"wall_s": m.wall_s, "peak_rss_mb": m.peak_rss_mb}
+                print(json.dumps({name: per_stage[name]}), file=sys.stderr, flush=True)
             result["per_stage"] = per_stage
             result["per_stage_summary"] = summarise(per_stage)
             result["per_stage_method"] = "each dvc.yaml cmd run alone in pipeline order; os.wait4 ru_maxrss"
