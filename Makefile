@@ -23,7 +23,7 @@ EXPS_KEEP := Experiment|Created|(.*evaluate\.json:)?(roc_auc|pr_auc)$$
 EXPS_DROP := ^(data|geih|stages|models|metrics|reports)/[^:]+$$
 EXPS_ARGS ?=
 
-.PHONY: repro repro-pull test test-fast test-data test-pipeline lint venv tracking-init mlflow-ui mlflow-serve bench \
+.PHONY: repro repro-pull test test-fast test-data test-pipeline lint venv tracking-init mlflow-ui mlflow-serve bench bench-pipeline \
 	bench-serving serve clean-venv plots-template plots plots-diff push pull exps mutation
 
 venv: $(STAMP) $(PLOTS_TEMPLATE)
@@ -115,6 +115,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/prepare_vs_read.py --repeats 5
 	$(BIN)/python benchmarks/prepare_vs_read.py --repeats 3 --task deforestation
 	$(BIN)/python benchmarks/mlflow_overhead.py --repeats 5
+
+# Minutes: a whole clone, `dvc repro -f`, an experiment and every stage alone (README, Measurements).
+bench-pipeline: $(STAMP)
+	$(BIN)/python benchmarks/pipeline_cost.py
 
 bench-serving: $(STAMP)
 	$(BIN)/python benchmarks/bundle_batch.py --rows 100000 --repeats 5

@@ -1,0 +1,234 @@
+"""Benchmark: what the pipeline costs, side by side in one run, in a temporary clone of this repository.
+
+In a fresh `git clone` of HEAD (its own throwaway DVC cache and MLflow store; nothing of this checkout is
+touched) it measures, in this order:
+  1. `dvc repro -f` (the whole pipeline from nothing), wall time and the peak RSS of its largest process;
+  2. a no-op `dvc repro` right after;
+  3. `dvc exp run -S train.n_estimators=300` (and its ratio to the full run, the stages it re-ran);
+  4. each stage alone: its `cmd` from `dvc.yaml` run by this script in pipeline order, wall time and peak
+     RSS from `os.wait4` (the stage process and anything it waited for);
+  5. start-up cost per stage script: wall time of a process that only imports the script (runpy, not as
+     `__main__`, so `main()` does not run) minus a bare `python -c pass`, and the heaviest top-level imports
+     from `python -X importtime`.
+Prints JSON (machine and load average included). Usage:
+    python benchmarks/pipeline_cost.py [--grid-deg 0.25] [--stages-only] [--no-stages] [--keep]
+`--grid-deg` sets acquire.grid_resolution_deg and every prepare.<task>.grid_resolution_deg in the clone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import REPO, bench_env, machine  # noqa: E402
+
+EXP_PARAM = "train.n_estimators=300"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One measured process: wall seconds, peak RSS (MiB) of it or any process it waited for, exit status."""
+
+    wall_s: float
+    peak_rss_mb: float
+    returncode: int
+    output: str
+
+
+def stage_commands(dvc_yaml: dict) -> list[tuple[str, str]]:
+    """(stage name, shell command) of every stage of a parsed `dvc.yaml`, `foreach` stages expanded to
+    `name@item` with `${item}` substituted, in file order (which is pipeline order here)."""
+    commands = []
+    for name, stage in dvc_yaml.get("stages", {}).items():
+        if "foreach" in stage:
+            items = stage["foreach"]
+            if not isinstance(items, list):
+                raise ValueError(f"stage {name}: only a list foreach is supported, got {type(items).__name__}")
+            for item in items:
+                commands.append((f"{name}@{item}", stage["do"]["cmd"].replace("${item}", str(item))))
+        else:
+            commands.append((name, stage["cmd"]))
+    return commands
+
+
+def script_of(cmd: str) -> str:
+    """The `stages/<x>.py` script a stage command runs."""
+    match = re.search(r"\bstages/\w+\.py\b", cmd)
+    if not match:
+        raise ValueError(f"no stages/<script>.py in command: {cmd}")
+    return match.group(0)
+
+
+def stages_run(dvc_output: str) -> list[str]:
+    """Names of the stages `dvc repro`/`dvc exp run` output says it ran (not skipped)."""
+    return re.findall(r"Running stage '([^']+)'", dvc_output)
+
+
+def top_imports(importtime_stderr: str, n: int = 5) -> list[tuple[str, float]]:
+    """The `n` top-level modules with the highest cumulative import time (s) in `python -X importtime` output."""
+    tops = []
+    for line in importtime_stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( +)(\S+)", line)
+        if match and len(match.group(3)) == 1:  # one space: imported directly by the script
+            tops.append((match.group(4), int(match.group(2)) / 1e6))
+    return sorted(tops, key=lambda t: -t[1])[:n]
+
+
+def summarise(per_stage: dict[str, dict[str, float]]) -> dict[str, object]:
+    """Per stage kind (`train` for `train@fire_risk`…): total wall, max peak RSS, and the stages that
+    dominate time and memory."""
+    kinds: dict[str, dict[str, float]] = {}
+    for name, m in per_stage.items():
+        kind = kinds.setdefault(name.split("@")[0], {"wall_s": 0.0, "peak_rss_mb": 0.0})
+        kind["wall_s"] = round(kind["wall_s"] + m["wall_s"], 2)
+        kind["peak_rss_mb"] = max(kind["peak_rss_mb"], m["peak_rss_mb"])
+    total = sum(m["wall_s"] for m in per_stage.values())
+    by_time = sorted(per_stage, key=lambda s: -per_stage[s]["wall_s"])
+    return {"total_wall_s": round(total, 2), "by_kind": kinds,
+            "slowest": [(s, per_stage[s]["wall_s"]) for s in by_time[:5]],
+            "largest_rss": max(per_stage, key=lambda s: per_stage[s]["peak_rss_mb"]) if per_stage else None}
+
+
+def with_grid(params: dict, grid_deg: float) -> dict:
+    """`params` with acquire.grid_resolution_deg and every prepare.<task>.grid_resolution_deg set to `grid_deg`."""
+    params["acquire"]["grid_resolution_deg"] = grid_deg
+    for task in params["prepare"].values():
+        if isinstance(task, dict) and "grid_resolution_deg" in task:
+            task["grid_resolution_deg"] = grid_deg
+    return params
+
+
+def measure(cmd: list[str] | str, cwd: Path, env: dict[str, str], timeout: float = 3600) -> Measured:
+    """Run `cmd` (a list, or a shell string) and measure it with `os.wait4` (Linux: ru_maxrss in KiB)."""
+    log = tempfile.TemporaryFile(mode="w+")
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            shell=isinstance(cmd, str), start_new_session=True)
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            os.killpg(proc.pid, 9)
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.05)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    log.seek(0)
+    return Measured(round(wall, 2), round(usage.ru_maxrss / 1024, 1), proc.returncode, log.read())
+
+
+def checked(m: Measured, what: str) -> Measured:
+    if m.returncode != 0:
+        raise SystemExit(f"{what} failed ({m.returncode}):\n{m.output[-4000:]}")
+    return m
+
+
+def clone_env(root: Path) -> dict[str, str]:
+    """The benchmarks' environment for the clone: its code importable, its own MLflow store (no inherited
+    MLFLOW_TRACKING_*/DVC_*), fixed hash seed, a git identity for its commits."""
+    env = {k: v for k, v in bench_env(PYTHONPATH=str(root)).items() if not k.startswith(("MLFLOW_TRACKING", "DVC_"))}
+    env.update({"DVC_NO_ANALYTICS": "1", "PYTHONHASHSEED": "0", "GIT_AUTHOR_NAME": "bench",
+                "GIT_AUTHOR_EMAIL": "bench@localhost", "GIT_COMMITTER_NAME": "bench",
+                "GIT_COMMITTER_EMAIL": "bench@localhost"})
+    return env
+
+
+def make_clone(work: Path, grid_deg: float | None) -> Path:
+    """A clone of HEAD with its own DVC cache under `work`, params changed to `grid_deg` (committed)."""
+    root = work / "repo"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(root)], check=True)
+    env = clone_env(root)
+    subprocess.run(["dvc", "config", "--local", "cache.dir", str(work / "cache")], cwd=root, env=env, check=True)
+    build = REPO / "build"
+    if build.is_dir():  # the offline plots template named in .dvc/config
+        shutil.copytree(build, root / "build")
+    if grid_deg is not None:
+        params = with_grid(yaml.safe_load((root / "params.yaml").read_text()), grid_deg)
+        (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True))
+        subprocess.run(["git", "commit", "-qam", f"grid {grid_deg}"], cwd=root, env=env, check=True)
+    return root
+
+
+def start_up(root: Path, env: dict[str, str], scripts: list[str]) -> dict[str, object]:
+    """Import-only wall time per stage script (minus a bare interpreter) and its heaviest imports."""
+    bare = min(measure([sys.executable, "-c", "pass"], root, env).wall_s for _ in range(3))
+    out: dict[str, object] = {"bare_python_s": bare}
+    for script in scripts:
+        code = f"import runpy; runpy.run_path({script!r}, run_name='bench_import')"
+        wall = min(checked(measure([sys.executable, "-c", code], root, env), script).wall_s for _ in range(2))
+        timed = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=root, env=env,
+                               capture_output=True, text=True)
+        out[script] = {"import_s": round(wall - bare, 2),
+                       "top_imports_s": [(m, round(s, 2)) for m, s in top_imports(timed.stderr)]}
+    return out
+
+
+def progress(result: dict[str, object], key: str, value: object) -> None:
+    """Record `value` under `key` and print it to stderr at once (one JSON line), so that a run stopped
+    part-way still leaves what it measured."""
+    result[key] = value
+    print(json.dumps({key: value}), file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--grid-deg", type=float, default=None, help="world and task grids (default: params.yaml)")
+    ap.add_argument("--stages-only", action="store_true", help="per-stage and start-up figures only (no dvc)")
+    ap.add_argument("--no-stages", action="store_true", help="skip the per-stage runs")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary clone (its path is printed)")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="geih-pipeline-cost-"))
+    result: dict[str, object] = {"command": " ".join(["python", "benchmarks/pipeline_cost.py", *sys.argv[1:]]),
+                                 "machine": machine(), "grid_deg": args.grid_deg}
+    try:
+        root = make_clone(work, args.grid_deg)
+        env = clone_env(root)
+        commands = stage_commands(yaml.safe_load((root / "dvc.yaml").read_text()))
+        if not args.stages_only:
+            full = checked(measure(["dvc", "repro", "-f"], root, env), "dvc repro -f")
+            progress(result, "full_repro", {"wall_s": full.wall_s, "peak_rss_mb": full.peak_rss_mb})
+            subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True)
+            subprocess.run(["git", "commit", "-qm", "pipeline results"], cwd=root, env=env, check=True)
+            noop = checked(measure(["dvc", "repro"], root, env), "dvc repro (no-op)")
+            progress(result, "noop_repro", {"wall_s": noop.wall_s, "stages_run": stages_run(noop.output)})
+            exp = checked(measure(["dvc", "exp", "run", "-S", EXP_PARAM], root, env), "dvc exp run")
+            progress(result, "exp_run", {"param": EXP_PARAM, "wall_s": exp.wall_s, "peak_rss_mb": exp.peak_rss_mb,
+                                         "ratio_to_full": round(exp.wall_s / full.wall_s, 3),
+                                         "stages_run": stages_run(exp.output)})
+            subprocess.run(["git", "checkout", "-q", "HEAD", "--", "params.yaml"], cwd=root, env=env, check=True)
+        if not args.no_stages:
+            per_stage = {}
+            for name, cmd in commands:
+                m = checked(measure(cmd, root, env), name)
+                per_stage[name] = {"wall_s": m.wall_s, "peak_rss_mb": m.peak_rss_mb}
+                print(json.dumps({name: per_stage[name]}), file=sys.stderr, flush=True)
+            result["per_stage"] = per_stage
+            result["per_stage_summary"] = summarise(per_stage)
+            result["per_stage_method"] = "each dvc.yaml cmd run alone in pipeline order; os.wait4 ru_maxrss"
+        result["start_up"] = start_up(root, env, sorted({script_of(cmd) for _, cmd in commands}))
+        result["machine_after"] = machine()
+    finally:
+        if args.keep:
+            result["clone"] = str(work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

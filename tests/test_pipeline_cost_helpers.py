@@ -1,0 +1,88 @@
+"""The pure helpers of benchmarks/pipeline_cost.py: stage list from dvc.yaml, dvc output and importtime
+parsing, per-stage summary, the grid override."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def cost():
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("pipeline_cost", REPO_ROOT / "benchmarks" / "pipeline_cost.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pipeline_cost"] = module  # its dataclass looks its module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_stage_commands_expand_foreach_in_file_order(cost):
+    dvc_yaml = {"stages": {"acquire": {"cmd": "python stages/acquire.py --raw data/raw"},
+                           "train": {"foreach": ["a", "b"],
+                                     "do": {"cmd": "python stages/train.py --task ${item} --out m/${item}"}}}}
+    assert cost.stage_commands(dvc_yaml) == [
+        ("acquire", "python stages/acquire.py --raw data/raw"),
+        ("train@a", "python stages/train.py --task a --out m/a"),
+        ("train@b", "python stages/train.py --task b --out m/b")]
+
+
+def test_stage_commands_of_the_repository_cover_every_stage_with_a_script(cost):
+    dvc_yaml = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())
+    commands = cost.stage_commands(dvc_yaml)
+    names = [name for name, _ in commands]
+    assert names[0] == "acquire" and "train@fire_risk" in names
+    assert names.index("prepare@fire_risk") < names.index("train@fire_risk") < names.index("package@fire_risk")
+    assert all("${item}" not in cmd for _, cmd in commands)
+    assert {cost.script_of(cmd) for _, cmd in commands} >= {"stages/acquire.py", "stages/train.py"}
+
+
+def test_a_dict_foreach_is_refused(cost):
+    with pytest.raises(ValueError, match="stage train"):
+        cost.stage_commands({"stages": {"train": {"foreach": {"a": 1}, "do": {"cmd": "x"}}}})
+
+
+def test_script_of_refuses_a_command_without_a_stage_script(cost):
+    assert cost.script_of("python stages/evaluate.py --task x") == "stages/evaluate.py"
+    with pytest.raises(ValueError, match="no stages"):
+        cost.script_of("echo hi")
+
+
+def test_stages_run_ignores_skipped_stages(cost):
+    output = ("Stage 'acquire' didn't change, skipping\nRunning stage 'train@fire_risk':\n> python ...\n"
+              "Running stage 'evaluate@fire_risk':\n")
+    assert cost.stages_run(output) == ["train@fire_risk", "evaluate@fire_risk"]
+    assert cost.stages_run("Data and pipelines are up to date.\n") == []
+
+
+def test_top_imports_keeps_direct_imports_by_cumulative_time(cost):
+    stderr = ("import time: self [us] | cumulative | imported package\n"
+              "import time:       100 |        200 |   numpy.core\n"
+              "import time:       300 |    1500000 | pandas\n"
+              "import time:        50 |     250000 | geih.io\n"
+              "import time:        10 |         20 |     deep.module\n")
+    assert cost.top_imports(stderr, n=2) == [("pandas", 1.5), ("geih.io", 0.25)]
+
+
+def test_summarise_groups_stage_kinds(cost):
+    per_stage = {"train@a": {"wall_s": 2.0, "peak_rss_mb": 300.0},
+                 "train@b": {"wall_s": 3.0, "peak_rss_mb": 500.0},
+                 "acquire": {"wall_s": 1.0, "peak_rss_mb": 900.0}}
+    summary = cost.summarise(per_stage)
+    assert summary["total_wall_s"] == 6.0
+    assert summary["by_kind"]["train"] == {"wall_s": 5.0, "peak_rss_mb": 500.0}
+    assert summary["slowest"][0] == ("train@b", 3.0)
+    assert summary["largest_rss"] == "acquire"
+
+
+def test_with_grid_sets_the_world_and_every_task_grid(cost):
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    changed = cost.with_grid(params, 0.25)
+    assert changed["acquire"]["grid_resolution_deg"] == 0.25
+    grids = [t["grid_resolution_deg"] for t in changed["prepare"].values() if "grid_resolution_deg" in t]
+    assert grids and set(grids) == {0.25}
