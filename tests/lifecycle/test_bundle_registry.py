@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -21,8 +22,8 @@ pytestmark = pytest.mark.pipeline
 PARAMS = {
     "train": {"seed": 0, "n_jobs": 1, "n_estimators": 12, "max_depth": 3, "learning_rate": 0.2,
               "min_samples_leaf": 2, "num_leaves": 7, "subsample": 1.0, "colsample_bytree": 1.0, "C": 1.0,
-              "calibration": "none", "fire_risk": {"model": "xgboost"}, "deforestation": {"model": "lightgbm"}},
-    "evaluate": {"threshold": 0.4},
+              "calibration": "none", "threshold_rule": "max_f1", "recall_target": 0.8,
+              "fire_risk": {"model": "xgboost"}, "deforestation": {"model": "lightgbm"}},
     "register": {"metric": "roc_auc", "higher_is_better": True, "min_improvement": 0.001, "min_roc_auc": 0.6},
 }
 METRICS = {"roc_auc": 0.81, "pr_auc": 0.62, "brier": 0.17, "threshold": 0.4, "n_test": 100}
@@ -42,6 +43,8 @@ def store(tmp_path_factory):
     features = root / "data" / "features" / "fire_risk"
     features.mkdir(parents=True)
     train, test = tables()
+    # two training years: train holds the last one out to choose the operating threshold
+    train["month"] = pd.to_datetime(np.where(train.index % 2 == 0, "2022-01-01", "2023-01-01"))
     train.to_parquet(features / "train.parquet", index=False)
     test.to_parquet(features / "test.parquet", index=False)
     tiny_schema(train, test).save(features / "schema.json")
