@@ -15,12 +15,19 @@ from pathlib import Path
 import pytest
 
 from geih.lifecycle import tracking
+from geih.lifecycle.registry import registered_name
+from geih.tasks import get_task, task_names
 from tests.pipeline.mlflow_support import TEMP_EXPS, copy_repo, queued_names, sh, store_mentions, wait_for_queue
 
-TASKS = ("fire_risk", "deforestation")
-AFTER_FEATURIZE = {"train", "evaluate", "register", "package"}
+TASKS = tuple(task_names())
 QUEUE_TIMEOUT_S = 600
-NAMES = {"fire_risk": "geih-fire-risk", "deforestation": "geih-deforestation"}
+NAMES = {task: registered_name(task) for task in TASKS}
+
+
+def after_featurize(task: str) -> set[str]:
+    """The stages that log a run after featurize: alerts only for a classification task (risk levels)."""
+    stages = {"train", "evaluate", "register", "package"}
+    return stages | {"alerts"} if get_task(task).kind == "classification" else stages
 
 
 @pytest.fixture(scope="module")
@@ -92,25 +99,26 @@ def test_every_stage_run_lands_in_the_main_store(queued: dict, exp_runs: list[di
         for task in TASKS:
             stages = {r["tags"]["geih.stage"] for r in exp_runs
                       if r["tags"]["dvc.exp_name"] == name and r["tags"]["geih.task"] == task}
-            assert stages == AFTER_FEATURIZE, (name, task, stages)
+            assert stages == after_featurize(task), (name, task, stages)
     only = [r for r in exp_runs if r["tags"]["dvc.exp_name"] == queued["run_all"]]
-    # a change under train.deforestation re-trains fire_risk too (train@<task> declares the whole `train`
-    # group); that reproduces fire_risk's model, so nothing after fire_risk's train re-runs
+    # a change under train.deforestation re-trains the other tasks too (train@<task> declares the whole `train`
+    # group); that reproduces their models, so nothing after their train re-runs
     assert {(r["tags"]["geih.task"], r["tags"]["geih.stage"]) for r in only} == {
-        ("deforestation", s) for s in AFTER_FEATURIZE} | {("fire_risk", "train")}
+        ("deforestation", s) for s in after_featurize("deforestation")} | {
+        (t, "train") for t in TASKS if t != "deforestation"}
     fire = [r for r in only if r["tags"]["geih.task"] == "fire_risk"]
     baseline_sha = tracking.file_sha256(root / "models" / "fire_risk" / "model.joblib")
     assert [r["tags"]["geih.model_sha256"] for r in fire] == [baseline_sha]
     for r in exp_runs:
         assert r["status"] == "FINISHED"
         assert r["artifact_uri"].startswith(f"file://{root}/mlflow/artifacts/geih-"), r["artifact_uri"]
-        if r["tags"]["geih.stage"] != "register":  # register logs no artifact
+        if r["tags"]["geih.stage"] not in ("register", "alerts"):  # register and alerts log metrics only
             assert any(Path(r["artifact_uri"].removeprefix("file://")).iterdir()), r["artifact_uri"]
     assert store_mentions(root / "mlflow" / "mlflow.db", TEMP_EXPS) == []
     # the temporary executor folders are gone, the logged models are not
     assert not [p for p in (root / ".dvc" / "tmp" / "exps").glob("tmp*") if p.is_dir()]
     model_ids = [r["tags"]["geih.model_id"] for r in exp_runs if r["tags"]["geih.stage"] == "train"]
-    assert len(model_ids) == 2 * len(queued["good"]) + 2
+    assert len(model_ids) == len(TASKS) * (len(queued["good"]) + 1)
     for model_id in model_ids:
         assert list((root / "mlflow" / "artifacts").glob(f"geih-*/models/{model_id}/artifacts/MLmodel")), model_id
 
@@ -119,7 +127,7 @@ def test_queued_runs_carry_the_tags(queued: dict, exp_runs: list[dict]):
     baseline = sh(["git", "rev-parse", "HEAD"], queued["root"]).stdout.strip()
     for r in exp_runs:
         tags = r["tags"]
-        assert tags["geih.stage"] in AFTER_FEATURIZE and tags["geih.task"] in TASKS
+        assert tags["geih.task"] in TASKS and tags["geih.stage"] in after_featurize(tags["geih.task"])
         assert tags["dvc.baseline_rev"] == baseline and tags["git.commit"] == baseline
         assert tags["geih.pipeline_run"] == tags["dvc.exp_name"]
         assert re.fullmatch(r"[0-9a-f]{16}", tags["geih.data_version"])
@@ -135,9 +143,9 @@ def test_queued_runs_carry_the_tags(queued: dict, exp_runs: list[dict]):
 
 
 def test_queued_registrations_record_their_decision(queued: dict, exp_runs: list[dict]):
-    versions = store_query(queued["root"], """
+    versions = store_query(queued["root"], f"names = {json.dumps(list(NAMES.values()))}\n" + """
 out = {}
-for name in ("geih-fire-risk", "geih-deforestation"):
+for name in names:
     aliases = {a: str(v) for a, v in c.get_registered_model(name).aliases.items()}
     out[name] = {"aliases": aliases, "versions": {str(mv.version): mv.tags for mv in
                  c.search_model_versions(f"name = '{name}'")}}
@@ -148,7 +156,7 @@ print(json.dumps(out))
         mv = versions[NAMES[task]]["versions"][tags["geih.registered_version"]]
         assert mv["dvc.exp_name"] == tags["dvc.exp_name"] and mv["dvc.baseline_rev"] == tags["dvc.baseline_rev"]
         assert mv["geih.decision"] == tags["geih.decision"] and mv["geih.alias"] == tags["geih.alias"]
-        assert tags["geih.alias"] in ("champion", "challenger") and "metric.roc_auc" in mv
+        assert tags["geih.alias"] in ("champion", "challenger") and f"metric.{get_task(task).registry_metric}" in mv
         if tags["geih.alias"] == "challenger":
             assert "does not beat" in tags["geih.decision"] or "floor" in tags["geih.decision"]
     for info in versions.values():
