@@ -44,8 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     model = load_model(args.model)
     train, test = load_split(args.features, "train"), load_split(args.features, "test")
     truth = load_truth(args.truth, task, schema)
-    threshold = (operating_threshold(io.read_json(args.train_metrics), str(args.train_metrics))
-                 if task.kind == "classification" else None)  # a regression task has no threshold
+    threshold = operating_threshold(io.read_json(args.train_metrics), str(args.train_metrics), bool(schema.targets))
     definition = task_definition(args.features)
     with tracking.stage_run("evaluate", args.task, p, data_deps=[args.features, args.model], tags=definition.tags()):
         result = evaluate(model, train, test, schema, task, truth, p, threshold)

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     metrics = io.read_json(args.metrics)
     schema = FeatureSchema.load(args.features, args.task)
     # chosen on the validation year by train; a regression task (targets) has none
-    threshold = None if schema.targets else operating_threshold(metrics, str(args.metrics))
+    threshold = operating_threshold(metrics, str(args.metrics), bool(schema.targets))
     source = BundleSource(
         task=args.task, model_path=args.model, schema=schema, registry=registry,
         metrics=metrics, train_params={"model": model_name, **hp}, threshold=threshold,

@@ -14,7 +14,7 @@ from geih.modelling.families import feature_importance, train_config
 from geih.modelling.feature_schema import FeatureSchema
 from geih.modelling.feature_tables import load_split
 from geih.modelling.training import fit_metrics, fit_model, log_trained_model, save_model
-from geih.modelling.validation import check_threshold_params, validate
+from geih.modelling.validation import check_threshold_params, validation_metrics
 from geih.params import group, load_params
 from geih.stage import run_main
 from geih.tasks import task_names
@@ -41,9 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     definition = task_definition(args.features)
     with tracking.stage_run("train", args.task, config.logged_params(), data_deps=[args.features],
                             tags=definition.tags()) as run:
-        validation = {}
-        if not schema.targets:  # a classification task: validation year and operating threshold
-            validation = validate(model, train, schema, rule, recall_target)
+        validation = validation_metrics(model, train, schema, rule, recall_target)
+        if validation:
             log.info("train@%s: validation year %d roc_auc %.4f, threshold %.4f (%s)", args.task,
                      validation["validation_year"], validation["validation_roc_auc"], validation["threshold"], rule)
         log.info("train@%s: fitting %s on %d rows × %d features", args.task, model_name, *X.shape)

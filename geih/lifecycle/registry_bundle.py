@@ -128,7 +128,7 @@ def registry_source(client: Any, name: str, alias: str | None, version: str | No
                 "alias": alias or (aliases[0] if aliases else None)}
     return BundleSource(task=task, model_path=model_path, schema=schema, registry=registry, metrics=metrics,
                         train_params=params,
-                        threshold=None if schema.targets else operating_threshold(metrics, f"{uri} metrics"),
+                        threshold=operating_threshold(metrics, f"{uri} metrics", bool(schema.targets)),
                         requirements=bundle_requirements(model_name), origin=uri)
 
 

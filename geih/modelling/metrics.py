@@ -112,9 +112,11 @@ def permutation_importance(model: Any, X: pd.DataFrame, y: np.ndarray, repeats: 
         "importance", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def operating_threshold(train_metrics: dict[str, Any], source: str) -> float:
-    """The operating threshold train chose on the validation year (`threshold` of its metrics);
-    missing or outside [0, 1] → DataError naming `source`."""
+def operating_threshold(train_metrics: dict[str, Any], source: str, regression: bool = False) -> float | None:
+    """The operating threshold train chose on the validation year (`threshold` of its metrics); None for a
+    regression task (it predicts values, not classes); missing or outside [0, 1] → DataError naming `source`."""
+    if regression:
+        return None
     value = train_metrics.get("threshold")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
         raise DataError(f"no operating threshold in [0, 1] (got {value!r}); re-run the train stage",

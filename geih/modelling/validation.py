@@ -72,6 +72,12 @@ def validation_rows(frame: pd.DataFrame, time_column: str) -> np.ndarray:
     return years == years.max()
 
 
+def validation_metrics(model: Any, train: pd.DataFrame, schema: FeatureSchema, rule: str, recall_target: float
+                       ) -> dict[str, Any]:
+    """`validate` for a classification schema; {} for a regression task (targets: no threshold to choose)."""
+    return {} if schema.targets else validate(model, train, schema, rule, recall_target)
+
+
 def validate(model: Any, train: pd.DataFrame, schema: FeatureSchema, rule: str, recall_target: float
              ) -> dict[str, Any]:
     """Fit a copy of `model` on the training years before the last, score the last, choose the threshold.

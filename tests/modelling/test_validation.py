@@ -101,3 +101,8 @@ def test_operating_threshold_read_from_train_metrics():
     for bad in ({}, {"threshold": 1.5}, {"threshold": "0.3"}, {"threshold": True}):
         with pytest.raises(DataError, match="threshold"):
             operating_threshold(bad, "train.json")
+
+
+def test_a_regression_task_has_no_operating_threshold():
+    assert operating_threshold({}, "train.json", regression=True) is None
+    assert operating_threshold({"threshold": 0.31}, "train.json", regression=False) == 0.31
