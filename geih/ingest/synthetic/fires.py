@@ -3,7 +3,8 @@
 The expected monthly number of true fires in a cell is λ = exp(η)·hotspot_scale (per cell, whatever the grid
 resolution), where η adds the climatological dry season, dryness carried over from the previous months, this
 month's weather surprise (a minor part), land cover, roads, towns, recent clearing, a persistent cell effect
-(half spatially smooth) and a little month-to-month noise. Each true fire is seen by the reference satellite
+(mostly spatially smooth), a regional response to dryness (a smooth field: fire regimes differ between regions)
+and a little month-to-month noise. Each true fire is seen by the reference satellite
 AQUA_M-T with probability `reference_prob` (always inside its cell, month and the outline) and by other
 satellites with their own probabilities, times and position jitter.
 
@@ -95,13 +96,23 @@ def pixel_flammability(codes: np.ndarray, coef: FireCoefficients) -> np.ndarray:
     return lut[codes]
 
 
+def dryness_response(prev_dry_days: np.ndarray, response_field: np.ndarray, sd: float) -> np.ndarray:
+    """The regional fire regime's term of η: `sd` × the cell's response (`response_field`, unit sd, one value
+    per cell) × log1p(days without rain at the end of the previous month) less its mean over all cells and
+    months; `prev_dry_days` is (n_cells, n_months). Where the field is positive fires answer dryness more
+    strongly than the shared `prev_dry_days` coefficient says, where negative less."""
+    dryness = np.log1p(prev_dry_days)
+    return sd * response_field[:, None] * (dryness - dryness.mean())
+
+
 def log_intensity(cells: pd.DataFrame, mw: MonthlyWeather, flam_by_year: dict[int, np.ndarray],
                   cleared_monthly: np.ndarray, seasonality: np.ndarray, smooth_cell_noise: np.ndarray,
-                  config: WorldConfig, rng: np.random.Generator) -> np.ndarray:
+                  response_field: np.ndarray, config: WorldConfig, rng: np.random.Generator) -> np.ndarray:
     """η of every cell and span month, shape (n_cells, n_span_months); λ = exp(η)·hotspot_scale.
 
     The persistent cell effect (ignition pressure) is `cell_effect_spatial_share` spatially smooth
-    (`smooth_cell_noise`, unit sd) and the rest per cell.
+    (`smooth_cell_noise`, unit sd) and the rest per cell; the response to carried-over dryness varies
+    between regions (`response_field`, unit sd, see `dryness_response`).
     """
     c = config.fire
     nb = mw.n_burn
@@ -119,6 +130,7 @@ def log_intensity(cells: pd.DataFrame, mw: MonthlyWeather, flam_by_year: dict[in
     eta = (c.intercept
            + c.season * seasonality[:, None] * mw.dry_phase[:, span]
            + c.prev_dry_days * np.log1p(mw.dsr_end[:, lag1])
+           + dryness_response(mw.dsr_end[:, lag1], response_field, c.dryness_response_sd)
            + c.prev_precip * np.log1p(mw.precip[:, lag1] / 10.0)
            + c.prev2_precip * np.log1p(mw.precip[:, lag2] / 10.0)
            + c.precip * np.log1p(mw.precip[:, span] / 10.0)

@@ -27,8 +27,9 @@ from geih.ingest.synthetic.config import WorldConfig
 
 log = logging.getLogger(__name__)
 
+# New streams go last: SeedSequence.spawn gives the earlier ones the same seeds whatever follows them.
 STREAMS = ("geography", "landcover", "elevation", "weather", "deforestation", "polygons", "prodes", "fire",
-           "detection", "records", "vegetation")
+           "detection", "records", "vegetation", "fire_regime")
 DEFORESTATION_THRESHOLD_KM2 = 1.0
 TIMESTAMP = pa.timestamp("ms")
 
@@ -113,9 +114,11 @@ def build_world(config: WorldConfig, progress: bool = False) -> World:
     cleared_m = defo.monthly_cleared(clearing.polygons, len(cells), mw.months)
 
     smooth = lc.smooth_field((grid.nrows, grid.ncols), config.fire.cell_effect_range_deg / res, rng["fire"])[rc]
+    regime = lc.smooth_field((grid.nrows, grid.ncols), config.fire.dryness_response_range_deg / res,
+                             rng["fire_regime"])[rc]
     flam = {y: _flammability(fracs[y], config) for y in years}
-    eta = fi.log_intensity(cells, mw, flam, cleared_m, weather.seasonality, smooth / smooth.std(), config,
-                           rng["fire"])
+    eta = fi.log_intensity(cells, mw, flam, cleared_m, weather.seasonality, smooth / smooth.std(),
+                           regime / regime.std(), config, rng["fire"])
     lam = np.exp(eta) * config.hotspot_scale
     pixel_w = {y: fi.pixel_flammability(by_year[y], config.fire)
                + 2.0 * _recent_clearing_pixels(clearing.polygons, base.shape, y) for y in years}

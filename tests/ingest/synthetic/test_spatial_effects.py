@@ -63,3 +63,34 @@ def test_spatial_share_is_a_checked_coefficient(key: str):
     group, name = key.split(".")
     with pytest.raises(ParamsError, match=f"acquire.{key}"):
         WorldConfig.from_params({group: {name: 1.5}})
+
+
+def test_dryness_response_follows_the_regional_field():
+    from geih.ingest.synthetic.fires import dryness_response
+
+    dry_days = np.array([[0.0, 10.0, 40.0], [0.0, 10.0, 40.0], [0.0, 10.0, 40.0]])
+    field = np.array([1.0, -1.0, 0.0])
+    term = dryness_response(dry_days, field, 0.6)
+    centred = np.log1p(dry_days[0]) - np.log1p(dry_days).mean()
+    assert term[0] == pytest.approx(0.6 * centred) and term[1] == pytest.approx(-0.6 * centred)
+    assert np.all(term[2] == 0.0)  # a cell of average response: only the shared coefficient
+    assert term[0, 2] > 0 > term[0, 0]  # a dry-responsive region burns more when dry, less when wet
+    assert np.all(dryness_response(dry_days, field, 0.0) == 0.0)
+
+
+def test_the_fire_regime_stream_leaves_the_other_streams_alone():
+    from geih.ingest.synthetic.world import STREAMS, _rngs
+
+    assert STREAMS[-1] == "fire_regime"
+    older = np.random.SeedSequence(42).spawn(len(STREAMS) - 1)
+    rngs = _rngs(42)
+    for name, seq in zip(STREAMS[:-1], older):
+        assert rngs[name].random(3).tolist() == np.random.default_rng(seq).random(3).tolist()
+
+
+@pytest.mark.parametrize(("name", "value"), [("dryness_response_sd", 5.0), ("dryness_response_range_deg", -1.0)])
+def test_dryness_response_coefficients_are_checked(name: str, value: float):
+    from geih.errors import ParamsError
+
+    with pytest.raises(ParamsError, match=f"acquire.fire.{name}"):
+        WorldConfig.from_params({"fire": {name: value}})
