@@ -84,9 +84,9 @@ class FireCoefficients:
     Tuned so that at the default size the oracle AUC is ≈ 0.89 and a model using information up to the
     previous month gets within ≈ 0.01 of it: most of η is known before the month (season, last months'
     dryness, land cover, roads, clearing, the persistent cell effect); `precip`, `tmax_anomaly`,
-    `rhmin_anomaly` and `noise_sd` are the month's own surprise. How strongly fires answer dryness is regional
-    (`dryness_response_*`: burning practices and fuels differ between regions): a cell's own past counts do not
-    reveal it, its region's past fires and dryness do.
+    `rhmin_anomaly` and `noise_sd` are the month's own surprise. How strongly fires answer dryness can be made
+    regional (`dryness_response_*`, off by default: burning practices and fuels differ between regions): a cell's
+    own past counts do not reveal it, its region's past fires and dryness do.
     """
 
     intercept: float = _coef(-0.2)
@@ -113,7 +113,7 @@ class FireCoefficients:
     cell_effect_sd: float = _coef(0.6, 0.0, doc="persistent ignition pressure of a cell (learnable from past fires)")
     cell_effect_spatial_share: float = _coef(0.8, 0.0, 1.0, doc="share of its variance in a smooth random field")
     cell_effect_range_deg: float = _coef(1.5, 0.0, 20.0, doc="smoothing scale (Gaussian sd) of that field, degrees")
-    dryness_response_sd: float = _coef(0.6, 0.0, 3.0, doc="regional fire regime: sd of a smooth field that "
+    dryness_response_sd: float = _coef(0.0, 0.0, 3.0, doc="regional fire regime: sd of a smooth field that "
                                        "multiplies the carried-over dryness, log1p(days without rain at the end "
                                        "of the previous month) less its mean over the span")
     dryness_response_range_deg: float = _coef(2.5, 0.0, 20.0, doc="smoothing scale (Gaussian sd) of that field")

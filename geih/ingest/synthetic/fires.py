@@ -3,7 +3,7 @@
 The expected monthly number of true fires in a cell is λ = exp(η)·hotspot_scale (per cell, whatever the grid
 resolution), where η adds the climatological dry season, dryness carried over from the previous months, this
 month's weather surprise (a minor part), land cover, roads, towns, recent clearing, a persistent cell effect
-(mostly spatially smooth), a regional response to dryness (a smooth field: fire regimes differ between regions)
+(mostly spatially smooth), a regional response to dryness (a smooth field, off by default: fire regimes differ between regions)
 and a little month-to-month noise. Each true fire is seen by the reference satellite
 AQUA_M-T with probability `reference_prob` (always inside its cell, month and the outline) and by other
 satellites with their own probabilities, times and position jitter.
