@@ -61,7 +61,9 @@ def test_permutation_importance_ranks_the_informative_feature_first_on_at_most_m
     y = (X["signal"] + 0.5 * rng.normal(size=200) > 0).astype(int).to_numpy()
     model = LogisticRegression().fit(X, y)
     out = ev.permutation_importance(model, X, y, repeats=3, seed=0)
-    assert list(out.columns) == ["feature", "importance"] and out.index.tolist() == [0, 1]
+    assert list(out.columns) == ["feature", "importance", "repeats", "rows", "rows_test"]
+    assert out.index.tolist() == [0, 1]
+    assert out[["repeats", "rows", "rows_test"]].drop_duplicates().values.tolist() == [[3, 200, 200]]
     assert out["feature"].tolist() == ["signal", "noise"]  # sorted, most important first
     assert out["importance"].iloc[0] > 0.2 and abs(out["importance"].iloc[1]) < 0.05
     # more rows than max_rows: scored (ROC AUC drop) on `max_rows` rows drawn with the seed, in their order
@@ -70,6 +72,7 @@ def test_permutation_importance_ranks_the_informative_feature_first_on_at_most_m
     sub = ev.permutation_importance(model, X, y, repeats=3, seed=7, max_rows=50)
     assert sub.set_index("feature")["importance"].to_dict() == pytest.approx(
         dict(zip(X.columns, direct.importances_mean)), abs=1e-12)
+    assert sub[["repeats", "rows", "rows_test"]].drop_duplicates().values.tolist() == [[3, 50, 200]]
     assert ev.permutation_importance(model, X, y, repeats=3, seed=0, max_rows=200).equals(out)
 
 

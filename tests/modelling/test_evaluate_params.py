@@ -1,0 +1,31 @@
+"""The evaluate params: the repository's own group passes; each extra's knobs are checked with the key named."""
+
+from __future__ import annotations
+
+import pytest
+
+from geih.errors import ParamsError
+from geih.modelling.evaluate import check_evaluate_params
+from geih.params import group, load_params
+
+
+def test_the_repository_params_pass_with_the_costly_extras_cheap_or_off():
+    p = group(load_params("params.yaml"), "evaluate")
+    check_evaluate_params(p)
+    assert p["random_split"] is False  # opt in: dvc exp run -S evaluate.random_split=true
+    assert p["permutation_rows"] <= 5000 and p["permutation_repeats"] <= 2
+
+
+@pytest.mark.parametrize(("key", "value"), [("permutation_rows", 10), ("permutation_rows", 2.5),
+                                            ("permutation_repeats", -1), ("random_split", "yes")])
+def test_a_bad_value_names_its_key(key: str, value: object):
+    p = dict(group(load_params("params.yaml"), "evaluate"), **{key: value})
+    with pytest.raises(ParamsError, match=f"evaluate.{key}"):
+        check_evaluate_params(p)
+
+
+def test_a_missing_key_is_refused():
+    p = group(load_params("params.yaml"), "evaluate")
+    p.pop("permutation_rows")
+    with pytest.raises(ParamsError, match="permutation_rows"):
+        check_evaluate_params(p)
