@@ -4,6 +4,7 @@ parsing, per-stage summary, the grid override."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 import pytest
@@ -86,3 +87,15 @@ def test_with_grid_sets_the_world_and_every_task_grid(cost):
     assert changed["acquire"]["grid_resolution_deg"] == 0.25
     grids = [t["grid_resolution_deg"] for t in changed["prepare"].values() if "grid_resolution_deg" in t]
     assert grids and set(grids) == {0.25}
+
+
+def test_fastest_takes_the_least_wall_and_the_least_cpu_of_repeated_runs(cost):
+    runs = [cost.Measured(2.0, 100.0, 0, "", 1.5), cost.Measured(1.2, 90.0, 0, "", 1.7),
+            cost.Measured(3.0, 95.0, 0, "", 1.1)]
+    assert cost.fastest(runs) == {"wall_s": 1.2, "cpu_s": 1.1}
+
+
+def test_measure_records_the_cpu_time_of_the_process_and_its_children(cost, tmp_path):
+    busy = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'sum(range(3_000_000))'])"
+    m = cost.measure([sys.executable, "-c", busy], tmp_path, dict(os.environ))
+    assert m.returncode == 0 and m.cpu_s > 0.0 and m.wall_s > 0.0

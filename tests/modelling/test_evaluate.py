@@ -29,3 +29,23 @@ def test_a_missing_key_is_refused():
     p.pop("permutation_rows")
     with pytest.raises(ParamsError, match="permutation_rows"):
         check_evaluate_params(p)
+
+
+def test_the_random_split_figure_refits_a_clone_on_a_seeded_80_20_split():
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from geih.modelling.evaluate import random_split_auc
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"signal": rng.normal(size=400), "noise": rng.normal(size=400)})
+    frame["label"] = (frame["signal"] + 0.3 * rng.normal(size=400) > 0).astype(int)
+    schema = SimpleNamespace(label="label", matrix=lambda f: f[["signal", "noise"]])
+    model = LogisticRegression()
+    auc = random_split_auc(model, frame, schema, seed=3)
+    assert 0.9 < auc <= 1.0 and auc == random_split_auc(model, frame, schema, seed=3)
+    assert not hasattr(model, "coef_")  # the given model is cloned, never fitted in place
+    assert auc != random_split_auc(model, frame, schema, seed=4)  # another seed, another split
