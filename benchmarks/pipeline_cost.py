@@ -111,6 +111,15 @@ def summarise(per_stage: dict[str, dict[str, float]]) -> dict[str, object]:
             "largest_rss": max(per_stage, key=lambda s: per_stage[s]["peak_rss_mb"]) if per_stage else None}
 
 
+def share(per_stage: dict[str, dict[str, float]], names: list[str]) -> dict[str, float]:
+    """The fraction of all stages' wall and CPU time (each stage run alone) that the stages `names` take."""
+    out = {}
+    for key in ("wall_s", "cpu_s"):
+        total = sum(m[key] for m in per_stage.values())
+        out[key] = round(sum(per_stage[n][key] for n in names if n in per_stage) / total, 3) if total else 0.0
+    return out
+
+
 def with_grid(params: dict, grid_deg: float) -> dict:
     """`params` with acquire.grid_resolution_deg and every prepare.<task>.grid_resolution_deg set to `grid_deg`."""
     params["acquire"]["grid_resolution_deg"] = grid_deg
@@ -234,10 +243,12 @@ def main() -> None:
             per_stage = {}
             for name, cmd in commands:
                 m = checked(measure(cmd, root, env), name)
-                per_stage[name] = {"wall_s": m.wall_s, "peak_rss_mb": m.peak_rss_mb}
+                per_stage[name] = {"wall_s": m.wall_s, "cpu_s": m.cpu_s, "peak_rss_mb": m.peak_rss_mb}
                 print(json.dumps({name: per_stage[name]}), file=sys.stderr, flush=True)
             result["per_stage"] = per_stage
             result["per_stage_summary"] = summarise(per_stage)
+            if "exp_run" in result:
+                result["exp_stages_share"] = share(per_stage, result["exp_run"]["stages_run"])
             result["per_stage_method"] = "each dvc.yaml cmd run alone in pipeline order; os.wait4 ru_maxrss"
         result["start_up"] = start_up(root, env, sorted({script_of(cmd) for _, cmd in commands}))
         result["machine_after"] = machine()

@@ -99,3 +99,9 @@ def test_measure_records_the_cpu_time_of_the_process_and_its_children(cost, tmp_
     busy = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'sum(range(3_000_000))'])"
     m = cost.measure([sys.executable, "-c", busy], tmp_path, dict(os.environ))
     assert m.returncode == 0 and m.cpu_s > 0.0 and m.wall_s > 0.0
+
+
+def test_share_is_the_fraction_of_wall_and_cpu_the_named_stages_take(cost):
+    per_stage = {"a": {"wall_s": 1.0, "cpu_s": 2.0}, "b@x": {"wall_s": 3.0, "cpu_s": 2.0}}
+    assert cost.share(per_stage, ["b@x", "not run alone"]) == {"wall_s": 0.75, "cpu_s": 0.5}
+    assert cost.share({}, ["a"]) == {"wall_s": 0.0, "cpu_s": 0.0}
