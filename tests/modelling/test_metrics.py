@@ -76,6 +76,20 @@ def test_permutation_importance_ranks_the_informative_feature_first_on_at_most_m
     assert ev.permutation_importance(model, X, y, repeats=3, seed=0, max_rows=200).equals(out)
 
 
+def test_permutation_importance_is_the_same_in_any_batch_size_and_on_any_index():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"a": rng.normal(size=150), "b": rng.normal(size=150), "c": rng.normal(size=150)},
+                     index=rng.permutation(150) + 1000)
+    y = (X["a"] - X["b"] + rng.normal(size=150) > 0).astype(int).to_numpy()
+    model = LogisticRegression().fit(X, y)
+    whole = ev.permutation_importance(model, X, y, repeats=2, seed=5)
+    for batch_rows in (1, 150, 400):  # one copy per call, one per call, two per call (3 features × 2 repeats)
+        pd.testing.assert_frame_equal(ev.permutation_importance(model, X, y, repeats=2, seed=5,
+                                                                batch_rows=batch_rows), whole)
+
+
 def test_calibration_points_default_to_ten_bins():
     # 0.09 and 0.095 share the first of ten bins (eleven would split them)
     cal = ev.calibration_points(np.array([0, 1, 1]), np.array([0.09, 0.095, 0.95]))
