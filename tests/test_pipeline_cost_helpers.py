@@ -105,3 +105,13 @@ def test_share_is_the_fraction_of_wall_and_cpu_the_named_stages_take(cost):
     per_stage = {"a": {"wall_s": 1.0, "cpu_s": 2.0}, "b@x": {"wall_s": 3.0, "cpu_s": 2.0}}
     assert cost.share(per_stage, ["b@x", "not run alone"]) == {"wall_s": 0.75, "cpu_s": 0.5}
     assert cost.share({}, ["a"]) == {"wall_s": 0.0, "cpu_s": 0.0}
+
+
+def test_before_after_trees_each_get_their_own_mlflow_store_and_code(cost, tmp_path):
+    spec = importlib.util.spec_from_file_location("stages_before_after",
+                                                  REPO_ROOT / "benchmarks" / "stages_before_after.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    env = module.tree_env(tmp_path)
+    assert env["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert env["PYTHONPATH"] == str(tmp_path) and env["DVC_NO_ANALYTICS"] == "1" and "DVC_ROOT" not in env
