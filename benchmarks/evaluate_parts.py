@@ -1,5 +1,6 @@
 """Benchmark: what evaluate@<task> spends its time on, in one process after the imports: the whole
-`geih.modelling.evaluate.evaluate`, then its two extras alone (the random-split re-fit, permutation importance)
+`geih.modelling.evaluate.evaluate` with params.yaml's `evaluate` group, then its two extras alone (the random-split
+re-fit, whether or not evaluate.random_split is on; permutation importance as evaluate.permutation_* say)
 and one `predict_proba` on the test rows. Prints JSON. Usage (paths as in dvc.yaml's evaluate cmd):
     python benchmarks/evaluate_parts.py --task fire_risk --features data/features/fire_risk \
         --model models/fire_risk/model.joblib --train-metrics metrics/fire_risk/train.json --truth data/truth
@@ -60,7 +61,7 @@ def main() -> None:
         result["random_split_refit_s"] = timed(random_split_auc, model, pd.concat([train, test], ignore_index=True),
                                                schema, seed)
         result["permutation_importance_s"] = timed(ev.permutation_importance, model, X, y,
-                                                   int(p["permutation_repeats"]), seed)
+                                                   int(p["permutation_repeats"]), seed, int(p["permutation_rows"]))
         result["predict_test_s"] = timed(model.predict_proba, X)
     result["machine_after"] = machine()
     print(json.dumps(result, indent=2))

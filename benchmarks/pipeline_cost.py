@@ -3,13 +3,16 @@
 In a fresh `git clone` of HEAD (its own throwaway DVC cache and MLflow store; nothing of this checkout is
 touched) it measures, in this order:
   1. `dvc repro -f` (the whole pipeline from nothing), wall time and the peak RSS of its largest process;
-  2. a no-op `dvc repro` right after;
+  2. a no-op `dvc repro` right after, then what DVC alone needs (fastest of 3 each): `dvc --version` (importing
+     DVC), `dvc stage list` (loading dvc.yaml and dvc.lock), the no-op `dvc repro` again;
   3. `dvc exp run -S train.n_estimators=300` (and its ratio to the full run, the stages it re-ran);
   4. each stage alone: its `cmd` from `dvc.yaml` run by this script in pipeline order, wall time and peak
      RSS from `os.wait4` (the stage process and anything it waited for);
   5. start-up cost per stage script: wall time of a process that only imports the script (runpy, not as
      `__main__`, so `main()` does not run) minus a bare `python -c pass`, and the heaviest top-level imports
      from `python -X importtime`.
+Every dvc command's CPU time (user + system, its own and its stages') is recorded beside the wall time: on a
+shared machine the CPU ratio moves less with the load than the wall ratio.
 Prints JSON (machine and load average included). Usage:
     python benchmarks/pipeline_cost.py [--grid-deg 0.25] [--stages-only] [--no-stages] [--keep]
 `--grid-deg` sets acquire.grid_resolution_deg and every prepare.<task>.grid_resolution_deg in the clone.
@@ -39,12 +42,19 @@ EXP_PARAM = "train.n_estimators=300"
 
 @dataclass(frozen=True)
 class Measured:
-    """One measured process: wall seconds, peak RSS (MiB) of it or any process it waited for, exit status."""
+    """One measured process: wall seconds, peak RSS (MiB) and CPU seconds (user + system) of it and the
+    processes it waited for, exit status."""
 
     wall_s: float
     peak_rss_mb: float
     returncode: int
     output: str
+    cpu_s: float = 0.0
+
+
+def fastest(runs: list[Measured]) -> dict[str, float]:
+    """The least wall and the least CPU time of repeated runs of one command (the load only adds to either)."""
+    return {"wall_s": min(m.wall_s for m in runs), "cpu_s": min(m.cpu_s for m in runs)}
 
 
 def stage_commands(dvc_yaml: dict) -> list[tuple[str, str]]:
@@ -101,6 +111,15 @@ def summarise(per_stage: dict[str, dict[str, float]]) -> dict[str, object]:
             "largest_rss": max(per_stage, key=lambda s: per_stage[s]["peak_rss_mb"]) if per_stage else None}
 
 
+def share(per_stage: dict[str, dict[str, float]], names: list[str]) -> dict[str, float]:
+    """The fraction of all stages' wall and CPU time (each stage run alone) that the stages `names` take."""
+    out = {}
+    for key in ("wall_s", "cpu_s"):
+        total = sum(m[key] for m in per_stage.values())
+        out[key] = round(sum(per_stage[n][key] for n in names if n in per_stage) / total, 3) if total else 0.0
+    return out
+
+
 def with_grid(params: dict, grid_deg: float) -> dict:
     """`params` with acquire.grid_resolution_deg and every prepare.<task>.grid_resolution_deg set to `grid_deg`."""
     params["acquire"]["grid_resolution_deg"] = grid_deg
@@ -112,24 +131,26 @@ def with_grid(params: dict, grid_deg: float) -> dict:
 
 def measure(cmd: list[str] | str, cwd: Path, env: dict[str, str], timeout: float = 3600) -> Measured:
     """Run `cmd` (a list, or a shell string) and measure it with `os.wait4` (Linux: ru_maxrss in KiB)."""
-    log = tempfile.TemporaryFile(mode="w+")
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            shell=isinstance(cmd, str), start_new_session=True)
-    deadline = start + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            os.killpg(proc.pid, 9)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.05)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    log.seek(0)
-    return Measured(round(wall, 2), round(usage.ru_maxrss / 1024, 1), proc.returncode, log.read())
+    with tempfile.TemporaryFile(mode="w+") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                shell=isinstance(cmd, str), start_new_session=True)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                os.killpg(proc.pid, 9)
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        output = log.read()
+    return Measured(round(wall, 2), round(usage.ru_maxrss / 1024, 1), proc.returncode, output,
+                    round(usage.ru_utime + usage.ru_stime, 2))
 
 
 def checked(m: Measured, what: str) -> Measured:
@@ -201,24 +222,33 @@ def main() -> None:
         commands = stage_commands(yaml.safe_load((root / "dvc.yaml").read_text()))
         if not args.stages_only:
             full = checked(measure(["dvc", "repro", "-f"], root, env), "dvc repro -f")
-            progress(result, "full_repro", {"wall_s": full.wall_s, "peak_rss_mb": full.peak_rss_mb})
+            progress(result, "full_repro", {"wall_s": full.wall_s, "cpu_s": full.cpu_s, "peak_rss_mb": full.peak_rss_mb})
             subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True)
             subprocess.run(["git", "commit", "-qm", "pipeline results"], cwd=root, env=env, check=True)
             noop = checked(measure(["dvc", "repro"], root, env), "dvc repro (no-op)")
-            progress(result, "noop_repro", {"wall_s": noop.wall_s, "stages_run": stages_run(noop.output)})
+            progress(result, "noop_repro", {"wall_s": noop.wall_s, "cpu_s": noop.cpu_s,
+                                            "stages_run": stages_run(noop.output)})
+            progress(result, "noop_floor", {" ".join(cmd): fastest([checked(measure(cmd, root, env), " ".join(cmd))
+                                                                    for _ in range(3)])
+                                            for cmd in (["dvc", "--version"], ["dvc", "stage", "list"],
+                                                        ["dvc", "repro"])})
             exp = checked(measure(["dvc", "exp", "run", "-S", EXP_PARAM], root, env), "dvc exp run")
-            progress(result, "exp_run", {"param": EXP_PARAM, "wall_s": exp.wall_s, "peak_rss_mb": exp.peak_rss_mb,
+            progress(result, "exp_run", {"param": EXP_PARAM, "wall_s": exp.wall_s, "cpu_s": exp.cpu_s,
+                                         "peak_rss_mb": exp.peak_rss_mb,
                                          "ratio_to_full": round(exp.wall_s / full.wall_s, 3),
+                                         "cpu_ratio_to_full": round(exp.cpu_s / max(full.cpu_s, 1e-9), 3),
                                          "stages_run": stages_run(exp.output)})
             subprocess.run(["git", "checkout", "-q", "HEAD", "--", "params.yaml"], cwd=root, env=env, check=True)
         if not args.no_stages:
             per_stage = {}
             for name, cmd in commands:
                 m = checked(measure(cmd, root, env), name)
-                per_stage[name] = {"wall_s": m.wall_s, "peak_rss_mb": m.peak_rss_mb}
+                per_stage[name] = {"wall_s": m.wall_s, "cpu_s": m.cpu_s, "peak_rss_mb": m.peak_rss_mb}
                 print(json.dumps({name: per_stage[name]}), file=sys.stderr, flush=True)
             result["per_stage"] = per_stage
             result["per_stage_summary"] = summarise(per_stage)
+            if "exp_run" in result:
+                result["exp_stages_share"] = share(per_stage, result["exp_run"]["stages_run"])
             result["per_stage_method"] = "each dvc.yaml cmd run alone in pipeline order; os.wait4 ru_maxrss"
         result["start_up"] = start_up(root, env, sorted({script_of(cmd) for _, cmd in commands}))
         result["machine_after"] = machine()

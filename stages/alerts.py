@@ -12,13 +12,13 @@ from geih import io
 from geih.alerts.formats import write_alerts
 from geih.alerts.html_map import state_paths
 from geih.alerts.levels import parse_levels
-from geih.alerts.pipeline import stage_outputs
+from geih.alerts.pipeline import MAP_TOP_FEATURES, stage_outputs
 from geih.alerts.table import load_alert_model
 from geih.errors import GeihError, ParamsError
 from geih.ingest.sources.folder import load_folder
 from geih.lifecycle import tracking
 from geih.modelling.feature_tables import load_split
-from geih.params import load_params
+from geih.params import choice, load_params
 from geih.stage import run_main
 from geih.tasks import get_task
 
@@ -47,13 +47,15 @@ def main(argv: list[str] | None = None) -> None:
         levels = parse_levels(group.get("levels", []), model.levels, "alerts.levels")
     except GeihError as exc:
         raise ParamsError("alerts.levels", str(exc)) from exc
+    map_top_features = choice(group, "map_top_features", "alerts", MAP_TOP_FEATURES)
     test = load_split(args.features, "test")
     states, _ = load_folder(args.states, "states")
     observed = test[task.map.observed_column].to_numpy() > 0
-    with tracking.stage_run("alerts", task.name, {"levels": list(levels)}, data_deps=[args.bundle, args.features]):
+    run_params = {"levels": list(levels), "map_top_features": map_top_features}
+    with tracking.stage_run("alerts", task.name, run_params, data_deps=[args.bundle, args.features]):
         out = stage_outputs(test, model, levels, observed, state_paths(states.to_crs("EPSG:4326")),
                             task.map.title, f"observed ({task.map.observed_column} > 0)",
-                            str(args.features / "test.parquet"))
+                            str(args.features / "test.parquet"), map_top_features)
         write_alerts(out.alerts, args.geojson, model.grid_resolution_deg, levels, "geojson")
         write_alerts(out.alerts, args.csv, model.grid_resolution_deg, levels, "csv")
         io.write_json(out.metrics, args.metrics)

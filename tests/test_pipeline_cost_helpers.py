@@ -4,6 +4,7 @@ parsing, per-stage summary, the grid override."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 import pytest
@@ -86,3 +87,31 @@ def test_with_grid_sets_the_world_and_every_task_grid(cost):
     assert changed["acquire"]["grid_resolution_deg"] == 0.25
     grids = [t["grid_resolution_deg"] for t in changed["prepare"].values() if "grid_resolution_deg" in t]
     assert grids and set(grids) == {0.25}
+
+
+def test_fastest_takes_the_least_wall_and_the_least_cpu_of_repeated_runs(cost):
+    runs = [cost.Measured(2.0, 100.0, 0, "", 1.5), cost.Measured(1.2, 90.0, 0, "", 1.7),
+            cost.Measured(3.0, 95.0, 0, "", 1.1)]
+    assert cost.fastest(runs) == {"wall_s": 1.2, "cpu_s": 1.1}
+
+
+def test_measure_records_the_cpu_time_of_the_process_and_its_children(cost, tmp_path):
+    busy = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'sum(range(3_000_000))'])"
+    m = cost.measure([sys.executable, "-c", busy], tmp_path, dict(os.environ))
+    assert m.returncode == 0 and m.cpu_s > 0.0 and m.wall_s > 0.0
+
+
+def test_share_is_the_fraction_of_wall_and_cpu_the_named_stages_take(cost):
+    per_stage = {"a": {"wall_s": 1.0, "cpu_s": 2.0}, "b@x": {"wall_s": 3.0, "cpu_s": 2.0}}
+    assert cost.share(per_stage, ["b@x", "not run alone"]) == {"wall_s": 0.75, "cpu_s": 0.5}
+    assert cost.share({}, ["a"]) == {"wall_s": 0.0, "cpu_s": 0.0}
+
+
+def test_before_after_trees_each_get_their_own_mlflow_store_and_code(cost, tmp_path):
+    spec = importlib.util.spec_from_file_location("stages_before_after",
+                                                  REPO_ROOT / "benchmarks" / "stages_before_after.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    env = module.tree_env(tmp_path)
+    assert env["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert env["PYTHONPATH"] == str(tmp_path) and env["DVC_NO_ANALYTICS"] == "1" and "DVC_ROOT" not in env

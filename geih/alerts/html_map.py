@@ -57,9 +57,10 @@ def state_paths(states: pd.DataFrame) -> list[dict[str, str]]:
 
 def map_data(scored: pd.DataFrame, observed: np.ndarray, resolution: float, levels: Sequence[str],
              alert_levels: Sequence[str], states: list[dict[str, str]], title: str, observed_label: str,
-             attribution: str) -> dict[str, Any]:
+             attribution: str, top_features_of: str = "all") -> dict[str, Any]:
     """The map's data: cells (id, west/north corner, place), per period the cells present with probability
-    (‰), level, top features and observed flags, the levels with their colours and the alerting level."""
+    (‰), level, top features and observed flags, the levels with their colours and the alerting level;
+    `top_features_of` ('all' or 'alerted') says which cells have top features computed."""
     frame = scored.assign(observed=np.asarray(observed, dtype=bool)).sort_values(["period", "cell_id"], kind="stable")
     cell_ids = np.unique(frame["cell_id"].to_numpy())
     west, _, _, north = cell_bounds(Grid(resolution), cell_ids)
@@ -85,6 +86,7 @@ def map_data(scored: pd.DataFrame, observed: np.ndarray, resolution: float, leve
         }
     return {
         "title": title, "observed_label": observed_label, "attribution": attribution, "resolution": resolution,
+        "top_features_of": top_features_of,
         "levels": list(levels), "colors": [PROBABILITY_LEVEL_COLORS.get(lv, "#999999") for lv in levels],
         "alert_from": list(levels).index(alert_levels[0]), "alert_levels": list(alert_levels),
         "cells": {"id": cell_ids.tolist(), "x": np.round(west, 6).tolist(), "y": np.round(-north, 6).tolist(),
@@ -214,7 +216,9 @@ SCRIPT = r"""
     for (var j = 0; j + 1 < B.t.length; j += 2) {
       if (B.t[j][r] >= 0) tops.push(text(D.features[B.t[j][r]]) + " (" + (B.t[j + 1][r] >= 0 ? "+" : "") + (B.t[j + 1][r] / 100).toFixed(2) + ")");
     }
-    s += "<br>top features: " + (tops.length ? tops.join(", ") : "none (" + text(D.attribution) + ")");
+    var skipped = D.top_features_of === "alerted" && B.k[r] < D.alert_from;
+    s += "<br>top features: " + (tops.length ? tops.join(", ") : skipped ?
+      "computed for alerted cells only (alerts.map_top_features: alerted)" : "none (" + text(D.attribution) + ")");
     return s;
   }
   function show(p) {

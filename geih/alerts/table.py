@@ -148,11 +148,15 @@ def scored(frame: pd.DataFrame, model: AlertModel, source: str) -> tuple[np.ndar
 
 
 def describe(frame: pd.DataFrame, matrix: np.ndarray, probabilities: np.ndarray, level_index: np.ndarray,
-             model: AlertModel, k: int = TOP_K) -> pd.DataFrame:
+             model: AlertModel, k: int = TOP_K, explain: np.ndarray | None = None) -> pd.DataFrame:
     """Scored rows described: identity, period, cell_id, centre lat/lon, probability, risk_level, level_index,
     the top `k` features with their contributions, state and municipality with IBGE codes.
-    `attrs['attribution']` names the attribution method."""
-    attribution = top_features(model.model, pd.DataFrame(matrix, columns=model.features), k)
+    `attrs['attribution']` names the attribution method. `explain` (a bool per row, default all): the rows
+    attributed; the others get no top features (attribution is most of the cost: TreeSHAP per row)."""
+    rows = np.ones(len(frame), dtype=bool) if explain is None else np.asarray(explain, dtype=bool)
+    some = top_features(model.model, pd.DataFrame(matrix[rows], columns=model.features), k)
+    index, contribution = np.full((len(frame), k), -1, dtype=np.int64), np.full((len(frame), k), np.nan)
+    index[rows], contribution[rows] = some.index, some.contribution
     names = np.asarray([*model.features, None], dtype=object)
     cell = frame[CELL_COLUMN].to_numpy(dtype=np.int64)
     lat, lon = Grid(model.grid_resolution_deg).center(cell)
@@ -166,17 +170,20 @@ def describe(frame: pd.DataFrame, matrix: np.ndarray, probabilities: np.ndarray,
         "level_index": np.asarray(level_index, dtype=np.int64),
     })
     for j in range(k):
-        out[f"top_feature_{j + 1}"] = names[attribution.index[:, j]]
-        out[f"top_contribution_{j + 1}"] = attribution.contribution[:, j]
+        out[f"top_feature_{j + 1}"] = names[index[:, j]]
+        out[f"top_contribution_{j + 1}"] = contribution[:, j]
     out = pd.concat([out, places(lat, lon, state)], axis=1)
-    out.attrs["attribution"] = attribution.method
+    out.attrs["attribution"] = some.method
     return out
 
 
-def score_frame(frame: pd.DataFrame, model: AlertModel, source: str = "input", k: int = TOP_K) -> pd.DataFrame:
-    """Every row scored, attributed and placed (see `describe`), in input order."""
+def score_frame(frame: pd.DataFrame, model: AlertModel, source: str = "input", k: int = TOP_K,
+                explain_from: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Every row scored, attributed and placed (see `describe`), in input order; with `explain_from` (alerting
+    levels), only the rows at or above the lowest of them are attributed (the others have no top features)."""
     matrix, probabilities, level_index = scored(frame, model, source)
-    return describe(frame, matrix, probabilities, level_index, model, k)
+    explain = None if explain_from is None else alert_mask(level_index, explain_from, model.levels)
+    return describe(frame, matrix, probabilities, level_index, model, k, explain)
 
 
 def build_alerts(frame: pd.DataFrame, model: AlertModel, levels: tuple[str, ...], period: str = "latest",

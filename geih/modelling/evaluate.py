@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from geih.domain.risk_levels import probability_level
 from geih.errors import DataError, ParamsError
@@ -25,13 +24,14 @@ from geih.params import check_keys, choice, number
 if TYPE_CHECKING:
     from geih.tasks.task import Task
 
-EVALUATE_KEYS = {"permutation_repeats", "random_split", "map_months", "calibration_bins", "seed"}
+EVALUATE_KEYS = {"permutation_repeats", "permutation_rows", "random_split", "map_months", "calibration_bins", "seed"}
 
 
 def check_evaluate_params(p: dict[str, Any]) -> None:
     """Validate the `evaluate` group."""
     check_keys(p, EVALUATE_KEYS, "evaluate")
     number(p, "permutation_repeats", "evaluate", low=0, integer=True)
+    number(p, "permutation_rows", "evaluate", low=100, integer=True)
     number(p, "calibration_bins", "evaluate", low=2, high=100, integer=True)
     number(p, "seed", "evaluate", integer=True)
     choice(p, "map_months", "evaluate", {"last", "all"})
@@ -48,7 +48,9 @@ class Evaluation:
 
 def random_split_auc(model: Any, frame: pd.DataFrame, schema: FeatureSchema, seed: int) -> float:
     """ROC AUC the same model would report on a random 80/20 split of all rows (the optimistic
-    number that spatial autocorrelation produces)."""
+    number that spatial autocorrelation produces). A full re-fit: as costly as train itself."""
+    from sklearn.base import clone
+
     rng = np.random.default_rng(seed)
     test = rng.random(len(frame)) < 0.2
     fitted = clone(model).fit(schema.matrix(frame[~test]), frame.loc[~test, schema.label].to_numpy())
@@ -106,7 +108,8 @@ def evaluate(model: Any, train: pd.DataFrame, test: pd.DataFrame, schema: Featur
     if own:
         plots["importance"] = pd.DataFrame({"feature": list(own), "importance": list(own.values())})
     if int(p["permutation_repeats"]) > 0:
-        plots["permutation_importance"] = ev.permutation_importance(model, X, y, int(p["permutation_repeats"]), seed)
+        plots["permutation_importance"] = ev.permutation_importance(model, X, y, int(p["permutation_repeats"]), seed,
+                                                                    int(p["permutation_rows"]))
     predictions = test[schema.id_columns].copy()
     predictions[label] = y
     predictions["probability"] = prob

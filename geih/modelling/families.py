@@ -19,11 +19,12 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
-
-from sklearn.pipeline import Pipeline
+from typing import TYPE_CHECKING, Any
 
 from geih.errors import DataError, ParamsError
+
+if TYPE_CHECKING:  # scikit-learn is imported where a model is built: stages that only read params stay light
+    from sklearn.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +289,8 @@ def build_model(name: str, hp: Mapping[str, Any], seed: int, n_jobs: int, n_targ
 
     `n_targets` > 0 builds the family's regressor instead (ParamsError when it has none, or with
     calibration); several targets are fitted by one MultiOutputRegressor (one model per target inside)."""
+    from sklearn.pipeline import Pipeline
+
     spec = model_spec(name)
     full = spec.resolve(hp)
     if n_targets > 0:
@@ -301,6 +304,8 @@ def build_model(name: str, hp: Mapping[str, Any], seed: int, n_jobs: int, n_targ
 
 
 def _regression_model(spec: ModelSpec, hp: Mapping[str, Any], seed: int, n_jobs: int, n_targets: int) -> Pipeline:
+    from sklearn.pipeline import Pipeline
+
     if spec.build_regressor is None:
         regressors = [s.name for s in SPECS.values() if s.build_regressor is not None]
         raise ParamsError("train.<task>.model", f"{spec.name} has no regressor; a regression task takes one of "
@@ -392,6 +397,8 @@ def _known(name: str, key: str) -> Hyperparameter:
 
 def final_estimator(model: Any) -> Any:
     """The fitted model's estimator, unwrapped from the Pipeline and any calibration or multi-output wrapper."""
+    from sklearn.pipeline import Pipeline
+
     est = model.steps[-1][1] if isinstance(model, Pipeline) else model
     inner = getattr(est, "estimator", None)
     if inner is not None and type(est).__name__ in ("CalibratedClassifierCV", "MultiOutputRegressor"):
@@ -400,6 +407,8 @@ def final_estimator(model: Any) -> Any:
 
 
 def is_calibrated(model: Any) -> bool:
+    from sklearn.pipeline import Pipeline
+
     est = model.steps[-1][1] if isinstance(model, Pipeline) else model
     return type(est).__name__ == "CalibratedClassifierCV"
 

@@ -21,6 +21,7 @@ from geih.alerts.table import load_alert_model
 from geih.monitoring import report
 from geih.monitoring.report import ReportData, render_html
 from tests.alerts.support import column_bundle, frame
+from tests.serving.bundle_support import make_bundle
 
 
 class Page(HTMLParser):
@@ -100,6 +101,27 @@ def test_the_map_holds_every_period_and_every_alerted_cell(outputs):
     assert outputs.metrics == {"alerted": 2, "alerted_by_level": {"alto": 1, "crítico": 1}, "cells": 4,
                                "cells_by_level": {"baixo": 1, "médio": 1, "alto": 1, "crítico": 1}}
     assert outputs.plot["cells"].tolist() == [1, 1, 1, 1] and outputs.plot["alerted"].tolist() == [False, False, True, True]
+
+
+def test_the_map_can_hold_top_features_of_the_alerted_cells_only(tmp_path: Path):
+    model = load_alert_model(make_bundle(tmp_path / "logistic"))
+    test = frame([0.95, 0.05, 0.9, 0.1], states=["PA"] * 4)
+    observed = np.zeros(4, dtype=bool)
+    made = {scope: stage_outputs(test, model, ("alto", "crítico"), observed, [], "t {period}", "observed", "in",
+                                 map_top_features=scope) for scope in ("all", "alerted")}
+    data = {scope: out.data for scope, out in made.items()}
+    assert data["all"]["top_features_of"] == "all" and data["alerted"]["top_features_of"] == "alerted"
+    block, full = data["alerted"]["periods"]["2024-12"], data["all"]["periods"]["2024-12"]
+    alerted = [k >= data["alerted"]["alert_from"] for k in block["k"]]
+    assert any(alerted) and not all(alerted) and block["k"] == full["k"] and block["p"] == full["p"]
+    for row, is_alert in enumerate(alerted):
+        first = (block["t"][0][row], full["t"][0][row])
+        assert first[0] == first[1] >= 0 if is_alert else first[0] == -1 <= first[1]
+    pd.testing.assert_frame_equal(made["alerted"].alerts, made["all"].alerts)
+    assert made["alerted"].metrics == made["all"].metrics
+    assert "computed for alerted cells only" in made["alerted"].html
+    with pytest.raises(ValueError, match="map_top_features"):
+        stage_outputs(test, model, ("alto",), observed, [], "t", "o", "in", map_top_features="some")
 
 
 def test_the_monitoring_report_links_to_the_map(tmp_path: Path, monkeypatch):

@@ -69,6 +69,22 @@ def test_a_known_family_names_its_top_features(tmp_path: Path):
     assert scored[["top_feature_1", "top_feature_2", "top_feature_3"]].notna().all().all()
 
 
+def test_only_the_rows_at_or_above_the_alerting_level_are_attributed_when_asked(tmp_path: Path):
+    model = load_alert_model(make_bundle(tmp_path / "logistic"))
+    rows = frame([0.95, 0.05, 0.9, 0.1])
+    every = score_frame(rows, model)
+    some = score_frame(rows, model, explain_from=("alto", "crítico"))
+    alerted = (some["level_index"] >= model.levels.index("alto")).to_numpy()
+    assert alerted.any() and not alerted.all()
+    tops = [f"top_{kind}_{j}" for kind in ("feature", "contribution") for j in (1, 2, 3)]
+    # the alerted rows: the same top features as when every row is attributed; the others: none
+    pd.testing.assert_frame_equal(some.loc[alerted, tops], every.loc[alerted, tops])
+    assert some.loc[~alerted, tops].isna().all().all() and every.loc[~alerted, tops].notna().all().all()
+    plain = [c for c in every.columns if c not in tops]
+    pd.testing.assert_frame_equal(some[plain], every[plain])
+    assert some.attrs["attribution"] == every.attrs["attribution"]
+
+
 @pytest.mark.parametrize(("drop", "column"), [("cell_id", "cell_id"), ("month", "month"), ("b", "b")])
 def test_a_missing_column_is_named(model, drop: str, column: str):
     with pytest.raises(DataError, match=f"file in.parquet, column '{column}'"):

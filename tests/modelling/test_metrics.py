@@ -61,7 +61,9 @@ def test_permutation_importance_ranks_the_informative_feature_first_on_at_most_m
     y = (X["signal"] + 0.5 * rng.normal(size=200) > 0).astype(int).to_numpy()
     model = LogisticRegression().fit(X, y)
     out = ev.permutation_importance(model, X, y, repeats=3, seed=0)
-    assert list(out.columns) == ["feature", "importance"] and out.index.tolist() == [0, 1]
+    assert list(out.columns) == ["feature", "importance", "repeats", "rows", "rows_test"]
+    assert out.index.tolist() == [0, 1]
+    assert out[["repeats", "rows", "rows_test"]].drop_duplicates().values.tolist() == [[3, 200, 200]]
     assert out["feature"].tolist() == ["signal", "noise"]  # sorted, most important first
     assert out["importance"].iloc[0] > 0.2 and abs(out["importance"].iloc[1]) < 0.05
     # more rows than max_rows: scored (ROC AUC drop) on `max_rows` rows drawn with the seed, in their order
@@ -70,7 +72,22 @@ def test_permutation_importance_ranks_the_informative_feature_first_on_at_most_m
     sub = ev.permutation_importance(model, X, y, repeats=3, seed=7, max_rows=50)
     assert sub.set_index("feature")["importance"].to_dict() == pytest.approx(
         dict(zip(X.columns, direct.importances_mean)), abs=1e-12)
+    assert sub[["repeats", "rows", "rows_test"]].drop_duplicates().values.tolist() == [[3, 50, 200]]
     assert ev.permutation_importance(model, X, y, repeats=3, seed=0, max_rows=200).equals(out)
+
+
+def test_permutation_importance_is_the_same_in_any_batch_size_and_on_any_index():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"a": rng.normal(size=150), "b": rng.normal(size=150), "c": rng.normal(size=150)},
+                     index=rng.permutation(150) + 1000)
+    y = (X["a"] - X["b"] + rng.normal(size=150) > 0).astype(int).to_numpy()
+    model = LogisticRegression().fit(X, y)
+    whole = ev.permutation_importance(model, X, y, repeats=2, seed=5)
+    for batch_rows in (1, 150, 400):  # one copy per call, one per call, two per call (3 features × 2 repeats)
+        pd.testing.assert_frame_equal(ev.permutation_importance(model, X, y, repeats=2, seed=5,
+                                                                batch_rows=batch_rows), whole)
 
 
 def test_calibration_points_default_to_ten_bins():
