@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from geih.compute.cluster import compute_config, dask_client
+from geih.compute.partitions import featurize
 from geih.lifecycle import tracking
 from geih.modelling.feature_schema import task_schema
 from geih.modelling.feature_tables import write_feature_tables
@@ -37,12 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     compute = compute_config(group(all_params, "compute"))
     with dask_client(compute) as client, tracking.stage_run("featurize", args.task, split,
                                                            data_deps=[args.prepared]):
-        if client is None:
-            frame = task.featurize(pd.read_parquet(args.prepared), resolution)
-        else:
-            from geih.compute.partitions import featurize_on_dask
-
-            frame = featurize_on_dask(client, task, pd.read_parquet(args.prepared), resolution, compute.band_deg)
+        frame = featurize(client, task, pd.read_parquet(args.prepared), resolution, compute.band_deg)
         is_test = is_test_row(frame, task.time_column, split)
         train, test = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
         schema = task_schema(task, train, test, grid_resolution_deg=resolution, prepare=prepare_params,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from geih import io
 from geih.compute.cluster import compute_config, dask_client
-from geih.domain.grid import Grid
+from geih.compute.spatial import prepare_joins
 from geih.lifecycle import tracking
 from geih.params import group, load_params
 from geih.stage import run_main
@@ -32,14 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     task.check_prepare_params(params)
     compute = compute_config(group(all_params, "compute"))
     with dask_client(compute) as client, tracking.stage_run("prepare", args.task, params, data_deps=[args.raw]):
-        if client is None:
-            panel, report = task.prepare(args.raw, params)
-        else:
-            from geih.compute.partitions import band_count
-            from geih.compute.spatial import dask_joins
-
-            bands = band_count(Grid(float(params["grid_resolution_deg"])), compute.band_deg)
-            panel, report = task.prepare(args.raw, params, dask_joins(bands))
+        joins = prepare_joins(client, float(params["grid_resolution_deg"]), compute.band_deg)
+        panel, report = task.prepare(args.raw, params, joins)
         io.write_parquet(panel, args.out)
         io.write_json(report, args.report)
         tracking.log_metrics({k: v for k, v in report.items() if k != "cleaning"})

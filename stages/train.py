@@ -9,6 +9,7 @@ from pathlib import Path
 
 from geih import io
 from geih.compute.cluster import compute_config, dask_client
+from geih.compute.xgb import training_fit
 from geih.lifecycle import tracking
 from geih.lifecycle.task_definition import task_definition
 from geih.modelling.families import feature_importance, train_config
@@ -44,11 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     definition = task_definition(args.features)
     with dask_client(compute) as client, tracking.stage_run("train", args.task, config.logged_params(),
                                                            data_deps=[args.features], tags=definition.tags()) as run:
-        fit = None
-        if client is not None:
-            from geih.compute.xgb import dask_fit
-
-            fit = dask_fit(client, len(client.nthreads()))
+        fit = training_fit(client)  # None: in this process
         validation = validation_metrics(model, train, schema, rule, recall_target, fit)
         if validation:
             log.info("train@%s: validation year %d roc_auc %.4f, threshold %.4f (%s)", args.task,

@@ -88,3 +88,11 @@ def featurize_on_dask(client: Any, task: Task, panel: pd.DataFrame, grid_resolut
 def band_count(grid: Grid, band_deg: float) -> int:
     """How many latitude bands of `band_deg` cover the grid (prepare's partitions of the cells)."""
     return max(1, math.ceil(grid.nrows / rows_per_band(grid, band_deg)))
+
+
+def featurize(client: Any, task: Task, panel: pd.DataFrame, grid_resolution_deg: float, band_deg: float
+              ) -> pd.DataFrame:
+    """`task.featurize(panel)` in this process without a client, else `featurize_on_dask` (same rows)."""
+    if client is None:
+        return task.featurize(panel, grid_resolution_deg)
+    return featurize_on_dask(client, task, panel, grid_resolution_deg, band_deg)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geih.tasks.common import SpatialJoins
+from geih.tasks.common import IN_PROCESS, SpatialJoins
 
 _ROW = "_geih_row"  # the row's position in the input frame, to restore order after the join
 
@@ -75,3 +75,14 @@ def dask_joins(n_band_partitions: int) -> SpatialJoins:
         return assign_states_dask(cells, states, n_band_partitions)
 
     return SpatialJoins(assign_states=assign_states, clip_to_region=clip_to_region_dask)
+
+
+def prepare_joins(client: Any, grid_resolution_deg: float, band_deg: float) -> SpatialJoins:
+    """Where prepare's joins run: in this process without a client (IN_PROCESS), else `dask_joins` with the
+    cells in latitude bands of `band_deg` (the client is Dask's default scheduler while it is open)."""
+    if client is None:
+        return IN_PROCESS
+    from geih.compute.partitions import band_count
+    from geih.domain.grid import Grid
+
+    return dask_joins(band_count(Grid(grid_resolution_deg), band_deg))

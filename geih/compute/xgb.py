@@ -70,3 +70,9 @@ def dask_fit(client: Any, npartitions: int) -> Fit:
         return model
 
     return fit
+
+
+def training_fit(client: Any) -> Fit | None:
+    """The fit function of train: None (`model.fit` in this process) without a client, else `dask_fit` with
+    one partition of the rows per worker."""
+    return None if client is None else dask_fit(client, len(client.nthreads()))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geih.compute.partitions import Band, band_count, featurize_on_dask, latitude_bands, rows_per_band
+from geih.compute.partitions import Band, band_count, featurize, featurize_on_dask, latitude_bands, rows_per_band
 from geih.domain.grid import Grid
 from geih.tasks import get_task, task_names
 
@@ -45,8 +45,9 @@ def test_bands_cover_the_rows_once_with_their_halo():
 def test_featurize_on_dask_equals_the_whole_panel(name, band_deg, panels, dask_client):
     task = get_task(name)
     whole = task.featurize(panels[name], RESOLUTION)
-    banded = featurize_on_dask(dask_client, task, panels[name], RESOLUTION, band_deg)
+    banded = featurize(dask_client, task, panels[name], RESOLUTION, band_deg)
     pd.testing.assert_frame_equal(banded, whole, check_exact=True)
+    pd.testing.assert_frame_equal(featurize(None, task, panels[name], RESOLUTION, band_deg), whole)  # in-process
 
 
 def test_without_the_halo_the_neighbour_features_would_differ(panels, dask_client):

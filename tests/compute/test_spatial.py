@@ -56,3 +56,10 @@ def test_the_tiny_world_joins_match_in_process(raw):
     assert len(np.unique(hotspots["datetime"].dt.year)) > 1  # several yearly partitions
     pd.testing.assert_frame_equal(kept, expected)
     assert dropped == n
+
+
+def test_without_a_client_the_joins_run_in_this_process():
+    from geih.compute.spatial import prepare_joins
+
+    assert prepare_joins(None, 0.5, 4.0) is common.IN_PROCESS
+    assert prepare_joins(object(), 0.5, 4.0) is not common.IN_PROCESS

@@ -66,3 +66,9 @@ def test_train_device_reaches_the_dask_trainer(monkeypatch):
     with pytest.raises(RuntimeError, match="stop before training"):
         xgb.fit_xgboost_dask(object(), dask_estimator(model), X, y, 2)
     assert seen["device"] == "cuda" and seen["n_estimators"] == 30 and seen["tree_method"] == "hist"
+
+
+def test_without_a_client_training_fits_in_this_process():
+    from geih.compute.xgb import training_fit
+
+    assert training_fit(None) is None
