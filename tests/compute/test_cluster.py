@@ -95,6 +95,7 @@ def test_a_local_cluster_runs_on_loopback_and_stops_even_on_error():
             assert client.scheduler.address.startswith("tcp://127.0.0.1:")
             workers = client.scheduler_info()["workers"]
             assert len(workers) == 1 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
+            assert client.cluster.scheduler.http_server.address == "127.0.0.1"  # its HTTP endpoints too
             assert client.submit(sum, [1, 2, 3]).result() == 6
             raise RuntimeError("boom")
     assert seen["client"].status == "closed"
