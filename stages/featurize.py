@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from geih.compute.cluster import compute_config, dask_client
+from geih.compute.partitions import featurize
 from geih.lifecycle import tracking
 from geih.modelling.feature_schema import task_schema
 from geih.modelling.feature_tables import write_feature_tables
@@ -33,8 +35,10 @@ def main(argv: list[str] | None = None) -> None:
     check_split_params(split)
     prepare_params = group(all_params, task.params_group)
     resolution = float(prepare_params["grid_resolution_deg"])
-    with tracking.stage_run("featurize", args.task, split, data_deps=[args.prepared]):
-        frame = task.featurize(pd.read_parquet(args.prepared), resolution)
+    compute = compute_config(group(all_params, "compute"))
+    with dask_client(compute) as client, tracking.stage_run("featurize", args.task, split,
+                                                           data_deps=[args.prepared]):
+        frame = featurize(client, task, pd.read_parquet(args.prepared), resolution, compute.band_deg)
         is_test = is_test_row(frame, task.time_column, split)
         train, test = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
         schema = task_schema(task, train, test, grid_resolution_deg=resolution, prepare=prepare_params,

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from geih import io
+from geih.compute.cluster import compute_config, dask_client
+from geih.compute.spatial import prepare_joins
 from geih.lifecycle import tracking
 from geih.params import group, load_params
 from geih.stage import run_main
@@ -25,10 +27,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--report", required=True, type=Path, help="cleaning report (metrics JSON)")
     args = ap.parse_args(argv)
     task = get_task(args.task)
-    params = group(load_params(args.params), task.params_group)
+    all_params = load_params(args.params)
+    params = group(all_params, task.params_group)
     task.check_prepare_params(params)
-    with tracking.stage_run("prepare", args.task, params, data_deps=[args.raw]):
-        panel, report = task.prepare(args.raw, params)
+    compute = compute_config(group(all_params, "compute"))
+    with dask_client(compute) as client, tracking.stage_run("prepare", args.task, params, data_deps=[args.raw]):
+        joins = prepare_joins(client, float(params["grid_resolution_deg"]), compute.band_deg)
+        panel, report = task.prepare(args.raw, params, joins)
         io.write_parquet(panel, args.out)
         io.write_json(report, args.report)
         tracking.log_metrics({k: v for k, v in report.items() if k != "cleaning"})

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from geih import io
+from geih.compute.cluster import compute_config, dask_client
+from geih.compute.xgb import training_fit
 from geih.lifecycle import tracking
 from geih.lifecycle.task_definition import task_definition
 from geih.modelling.families import feature_importance, train_config
@@ -30,8 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--metrics", required=True, type=Path)
     args = ap.parse_args(argv)
-    train_params = group(load_params(args.params), "train")
+    all_params = load_params(args.params)
+    train_params = group(all_params, "train")
     config = train_config(train_params, args.task, task_names())
+    compute = compute_config(group(all_params, "compute"))
     rule, recall_target = check_threshold_params(train_params)
     schema = FeatureSchema.load(args.features, args.task)
     model = config.build(len(schema.targets))
@@ -39,14 +43,15 @@ def main(argv: list[str] | None = None) -> None:
     train = load_split(args.features, "train")
     X, y = schema.matrix(train), schema.labels(train)
     definition = task_definition(args.features)
-    with tracking.stage_run("train", args.task, config.logged_params(), data_deps=[args.features],
-                            tags=definition.tags()) as run:
-        validation = validation_metrics(model, train, schema, rule, recall_target)
+    with dask_client(compute) as client, tracking.stage_run("train", args.task, config.logged_params(),
+                                                           data_deps=[args.features], tags=definition.tags()) as run:
+        fit = training_fit(client)  # None: in this process
+        validation = validation_metrics(model, train, schema, rule, recall_target, fit)
         if validation:
             log.info("train@%s: validation year %d roc_auc %.4f, threshold %.4f (%s)", args.task,
                      validation["validation_year"], validation["validation_roc_auc"], validation["threshold"], rule)
         log.info("train@%s: fitting %s on %d rows × %d features", args.task, model_name, *X.shape)
-        fit_model(model, X, y)
+        fit_model(model, X, y, fit)
         save_model(model, args.model)
         metrics = {"model": model_name, "train_rows": len(X), "n_features": X.shape[1],
                    **fit_metrics(model, X, y, schema), **validation}

@@ -385,6 +385,10 @@ def resolve_train_params(train: Mapping[str, Any], task: str,
         if spec.hyperparameter(key) is None:
             log.warning("train.%s.%s is ignored: %s does not use %s (it uses %s)", task, key, spec.name, key,
                         [h.name for h in spec.hyperparameters])
+    device = {**shared, **overrides}.get("device", "cpu")
+    if device != "cpu" and spec.hyperparameter("device") is None:
+        log.warning("train.device=%s is ignored for %s: %s trains on the CPU (only xgboost takes a device)",
+                    device, task, spec.name)
     keys = {k: f"train.{task}.{k}" for k in overrides}
     return spec.name, spec.resolve({**shared, **overrides}, keys)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,16 @@ from geih.modelling.metrics import binary_metrics
 log = logging.getLogger(__name__)
 
 
-def fit_model(model: Any, X: pd.DataFrame, y: np.ndarray) -> Any:
-    """Fit and return the model; a single-class label (a classifier's) is a clear DataError."""
+def fit_model(model: Any, X: pd.DataFrame, y: np.ndarray,
+              fit: Callable[[Any, pd.DataFrame, np.ndarray], Any] | None = None) -> Any:
+    """Fit and return the model: `model.fit(X, y)`, or `fit(model, X, y)` when given (on Dask:
+    geih.compute.xgb.dask_fit); a single-class label (a classifier's) is a clear DataError."""
     from sklearn.base import is_regressor
 
     if not is_regressor(model) and len(np.unique(y)) < 2:
         raise DataError("the training label has a single class; widen the data or change the split",
                         column="label")
-    return model.fit(X, y)
+    return fit(model, X, y) if fit else model.fit(X, y)
 
 
 def fit_metrics(model: Any, X: pd.DataFrame, y: np.ndarray, schema: FeatureSchema) -> dict[str, float]:

@@ -15,7 +15,7 @@ set (f1, precision, recall, confusion matrix).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from geih.modelling.feature_schema import FeatureSchema
 from geih.modelling.metrics import binary_metrics
 from geih.modelling.splits import row_year
 
+Fit = Callable[[Any, pd.DataFrame, np.ndarray], Any]
 THRESHOLD_RULES = ("max_f1", "recall_target")
 VALIDATION_SETTINGS = ("threshold_rule", "recall_target")  # keys of the `train` group read here
 
@@ -72,15 +73,16 @@ def validation_rows(frame: pd.DataFrame, time_column: str) -> np.ndarray:
     return years == years.max()
 
 
-def validation_metrics(model: Any, train: pd.DataFrame, schema: FeatureSchema, rule: str, recall_target: float
-                       ) -> dict[str, Any]:
+def validation_metrics(model: Any, train: pd.DataFrame, schema: FeatureSchema, rule: str, recall_target: float,
+                       fit: Fit | None = None) -> dict[str, Any]:
     """`validate` for a classification schema; {} for a regression task (targets: no threshold to choose)."""
-    return {} if schema.targets else validate(model, train, schema, rule, recall_target)
+    return {} if schema.targets else validate(model, train, schema, rule, recall_target, fit)
 
 
-def validate(model: Any, train: pd.DataFrame, schema: FeatureSchema, rule: str, recall_target: float
-             ) -> dict[str, Any]:
+def validate(model: Any, train: pd.DataFrame, schema: FeatureSchema, rule: str, recall_target: float,
+             fit: Fit | None = None) -> dict[str, Any]:
     """Fit a copy of `model` on the training years before the last, score the last, choose the threshold.
+    `fit(model, X, y)` fits it (default `model.fit(X, y)`; on Dask: geih.compute.xgb.dask_fit).
 
     Returns validation_year, validation_rows, validation_roc_auc, validation_pr_auc, validation_brier,
     threshold_rule, threshold, and validation f1/precision/recall at that threshold.
@@ -90,7 +92,8 @@ def validate(model: Any, train: pd.DataFrame, schema: FeatureSchema, rule: str, 
     y_fit = fit_rows[schema.label].to_numpy()
     if len(np.unique(y_fit)) < 2:
         raise DataError("the training years before the validation year have a single class", column=schema.label)
-    fitted = clone(model).fit(schema.matrix(fit_rows), y_fit)
+    X_fit = schema.matrix(fit_rows)
+    fitted = fit(clone(model), X_fit, y_fit) if fit else clone(model).fit(X_fit, y_fit)
     y = val_rows[schema.label].to_numpy()
     p = fitted.predict_proba(schema.matrix(val_rows))[:, 1]
     threshold = choose_threshold(y, p, rule, recall_target)

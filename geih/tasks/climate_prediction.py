@@ -81,8 +81,10 @@ def assemble_panel(cells: pd.DataFrame, months: pd.DatetimeIndex, wx: dict[str, 
     return panel
 
 
-def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Build the cell × month panel from the weather of a raw folder; returns (panel, report).
+def prepare(raw_dir: Path, p: dict[str, Any], joins: common.SpatialJoins = common.IN_PROCESS
+            ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Build the cell × month panel from the weather of a raw folder; returns (panel, report);
+    `joins` runs the spatial joins (in this process by default; on Dask: geih.compute.spatial).
 
     Cells without weather (no station) are dropped; DataError when fewer than HISTORY_MONTHS + 2 full
     months of weather remain.
@@ -94,7 +96,7 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     boundary, _ = raw["boundary"]
     cells = common.region_cells(grid, boundary)
     states, _ = raw["states"]
-    cells["state"] = common.assign_states(cells, states).to_numpy()
+    cells["state"] = joins.assign_states(cells, states).to_numpy()
     weather, reports = raw["weather"]
     cube = common.weather_cube(grid, cells, weather)
     months = full_months(cube.dates)
@@ -157,4 +159,5 @@ TASK = Task(
     raw_kinds=RAW_KINDS, prepare=prepare, featurize=featurize, check_prepare_params=check_prepare_params,
     label_column="target_precip_mm", period_format="%Y-%m", climatology_by_calendar_month=True,
     kind="regression", targets=TARGETS, registry_metric="skill_vs_climatology",
+    featurize_halo_cells=0,  # each cell's own months only
 )

@@ -8,6 +8,7 @@ arrays aligned with the `cells` frame (one row per cell, sorted by cell_id).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pandas as pd
 
 from geih.domain.grid import Grid, cell_positions, cells_in_boundary, distance_to_features_km
 from geih.errors import DataError
+from geih.ingest.sources.hotspot_rules import clip_to_region
 from geih.ingest.sources.landcover import pixel_weights
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,16 @@ def assign_states(cells: pd.DataFrame, states: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=cells.index, name="state")
 
 
+@dataclass(frozen=True)
+class SpatialJoins:
+    """The point-in-polygon joins of prepare: cells to states, and points (hotspots) to the region.
+    In this process by default (IN_PROCESS); `geih.compute.spatial.dask_joins` runs the same joins
+    partitioned on a Dask cluster with dask-geopandas, with the same results."""
+
+    assign_states: Callable[[pd.DataFrame, pd.DataFrame], pd.Series]
+    clip_to_region: Callable[[pd.DataFrame, Any], tuple[pd.DataFrame, int]]
+
+
 def distances_km(cells: pd.DataFrame, roads: pd.DataFrame, settlements: pd.DataFrame) -> pd.DataFrame:
     """Distance from each cell centre to the nearest road and settlement (km, EPSG:5880)."""
     lat, lon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
@@ -189,6 +201,9 @@ def clearing_by_cell_year(grid: Grid, cells: pd.DataFrame, prodes: pd.DataFrame)
         "cleared_km2": prodes["area_km2"].to_numpy()[keep].astype(float),
     })
     return frame.groupby(["cell_id", "year"], as_index=False)["cleared_km2"].sum()
+
+
+IN_PROCESS = SpatialJoins(assign_states=assign_states, clip_to_region=clip_to_region)
 
 
 @dataclass(frozen=True)

@@ -205,8 +205,10 @@ def compare_with_official(panel: pd.DataFrame, official: pd.DataFrame, n_files: 
     return out
 
 
-def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Build the cell × PRODES-year panel; returns (panel, report).
+def prepare(raw_dir: Path, p: dict[str, Any], joins: common.SpatialJoins = common.IN_PROCESS
+            ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Build the cell × PRODES-year panel; returns (panel, report);
+    `joins` runs the spatial joins (in this process by default; on Dask: geih.compute.spatial).
 
     The panel covers only PRODES years that both the weather and the PRODES polygons cover (see
     `panel_years`); official increment tables, when present (``prodes_increments/``), are compared with
@@ -219,7 +221,7 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     boundary, _ = raw["boundary"]
     cells = common.region_cells(grid, boundary)
     states, _ = raw["states"]
-    cells["state"] = common.assign_states(cells, states).to_numpy()
+    cells["state"] = joins.assign_states(cells, states).to_numpy()
 
     weather, _ = raw.pop("weather")
     cube = common.weather_cube(grid, cells, weather)
@@ -483,4 +485,5 @@ TASK = Task(
                 observed_title="Cells cleared in PRODES {period}"),
     raw_kinds=RAW_KINDS, prepare=prepare, featurize=featurize, check_prepare_params=check_prepare_params,
     truth_params={"threshold_km2": "deforestation_threshold_km2"},
+    featurize_halo_cells=0,  # featurize selects columns row by row
 )

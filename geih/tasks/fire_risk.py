@@ -18,7 +18,7 @@ from geih.domain import fire_index
 from geih.domain.grid import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, Grid, neighbour_array_sum, neighbour_pairs
 from geih.domain.monthly import full_months, month_bounds, monthly_reduce
 from geih.errors import DataError
-from geih.ingest.sources.hotspot_rules import clip_to_region, dedup_hotspots
+from geih.ingest.sources.hotspot_rules import dedup_hotspots
 from geih.ingest.sources.landcover import dominant_class
 from geih.params import check_keys, choice, number
 from geih.tasks import common
@@ -112,8 +112,10 @@ def coverage(hotspot_months: pd.DatetimeIndex, hot_reports: list, dates: pd.Date
     }
 
 
-def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Build the cell × month panel from a raw folder; returns (panel, cleaning report).
+def prepare(raw_dir: Path, p: dict[str, Any], joins: common.SpatialJoins = common.IN_PROCESS
+            ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Build the cell × month panel from a raw folder; returns (panel, cleaning report). `joins` runs
+    the spatial joins (in this process by default; on Dask: geih.compute.spatial).
 
     The panel covers only months that both the weather and the hotspot files cover (see `panel_months`).
     """
@@ -124,7 +126,7 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     boundary, _ = raw["boundary"]
     cells = common.region_cells(grid, boundary)
     states, _ = raw["states"]
-    cells["state"] = common.assign_states(cells, states).to_numpy()
+    cells["state"] = joins.assign_states(cells, states).to_numpy()
 
     weather, weather_reports = raw.pop("weather")
     cube = common.weather_cube(grid, cells, weather)
@@ -134,7 +136,7 @@ def prepare(raw_dir: Path, p: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, A
     months = panel_months(full_months(cube.dates), hotspot_months, raw_dir)
 
     n_loaded = len(hotspots)
-    hotspots, n_outside = clip_to_region(hotspots, boundary.geometry.union_all())
+    hotspots, n_outside = joins.clip_to_region(hotspots, boundary.geometry.union_all())
     hotspots, dedup_counts = dedup_hotspots(hotspots, p["dedup"], p["reference_satellite"])
     counts = monthly_hotspot_counts(hotspots, grid, cells, months)
 
@@ -303,4 +305,5 @@ TASK = Task(
                 title="Fire risk {period}: predicted level and observed hotspots"),
     raw_kinds=RAW_KINDS, prepare=prepare, featurize=featurize, check_prepare_params=check_prepare_params,
     period_format="%Y-%m", climatology_by_calendar_month=True, truth_time_column="month",
+    featurize_halo_cells=1,  # neighbour hotspot counts
 )

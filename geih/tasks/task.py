@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,7 +57,8 @@ class Task:
     """One modelling task: its data (raw kinds, panel, features), its keys and label, and what
     evaluation, the registry and the maps need to know about it.
 
-    `prepare(raw_dir, params) → (panel, report)` builds the labelled panel from a raw folder;
+    `prepare(raw_dir, params, joins) → (panel, report)` builds the labelled panel from a raw folder
+    (`joins`: where its spatial joins run, geih.tasks.common.SpatialJoins; in this process by default);
     `featurize(panel, grid_resolution_deg) → frame` adds the model features (ids, label, features);
     `check_prepare_params(params)` refuses a bad `prepare.<name>` group before any work starts.
 
@@ -78,7 +78,7 @@ class Task:
     baseline_name: str  # metrics baseline_<name>_roc_auc, lift_over_<name>_roc_auc
     map: MapSpec
     raw_kinds: tuple[str, ...]  # the data/raw folders prepare reads
-    prepare: Callable[[Path, dict[str, Any]], tuple[pd.DataFrame, dict[str, Any]]]
+    prepare: Callable[..., tuple[pd.DataFrame, dict[str, Any]]]  # (raw_dir, params, joins=IN_PROCESS)
     featurize: Callable[[pd.DataFrame, float], pd.DataFrame]
     check_prepare_params: Callable[[dict[str, Any]], None]
     label_column: str = "label"
@@ -90,6 +90,10 @@ class Task:
     kind: str = "classification"
     targets: tuple[Target, ...] = ()
     registry_metric: str = "roc_auc"  # what register and `geih models best` rank versions by
+    # Cells of neighbourhood a featurized row reads around its own cell (fire risk: the 8 neighbours = 1);
+    # None: featurize needs the whole panel at once. geih.compute.partitions featurizes latitude bands
+    # with this halo on Dask.
+    featurize_halo_cells: int | None = None
 
     def __post_init__(self) -> None:
         problems = []

@@ -132,6 +132,18 @@ def test_a_task_key_the_model_does_not_use_is_named_in_a_warning(caplog):
     assert "train.fire_risk.num_leaves is ignored: xgboost does not use num_leaves" in caplog.text
 
 
+def test_train_device_reaches_xgboost_and_lightgbm_says_it_ignores_it(caplog):
+    """`train.device: cuda` passes through to XGBoost (classifier and regressor); building needs no GPU."""
+    train = {**BASE, "device": "cuda", "climate_prediction": {"model": "xgboost"}}
+    assert final_estimator(train_config(train, "fire_risk", TASKS).build()).get_params()["device"] == "cuda"
+    assert final_estimator(train_config(train, "climate_prediction", TASKS).build(1)).get_params()["device"] == "cuda"
+    assert final_estimator(train_config(BASE, "fire_risk", TASKS).build()).get_params()["device"] == "cpu"
+    with caplog.at_level(logging.WARNING, logger="geih.modelling.families"):
+        config = train_config(train, "deforestation", TASKS)
+    assert "device" not in config.hyperparameters
+    assert "train.device=cuda is ignored for deforestation: lightgbm trains on the CPU" in caplog.text
+
+
 @pytest.mark.parametrize("change,key,words", [
     ({"n_estimators": -5}, "train.n_estimators", "an integer ≥ 1"),
     ({"n_estimators": 0}, "train.n_estimators", "an integer ≥ 1"),
