@@ -68,17 +68,23 @@ plots-diff: $(STAMP) $(PLOTS_TEMPLATE)
 exps: $(STAMP)
 	$(BIN)/dvc exp show --only-changed --keep '$(EXPS_KEEP)' --drop '$(EXPS_DROP)' $(EXPS_ARGS)
 
+# `make test` runs the tests on TEST_JOBS pytest-xdist workers (TEST_JOBS=0: one process), a whole test module per
+# worker at a time (`--dist loadscope`: a module's fixtures are built once), modules in file order (the tiny
+# pipeline repo, built in the background from the start, is ready when the worker that first needs it asks).
+TEST_JOBS ?= 2
+XDIST := $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder)
+
 test: $(STAMP) $(PLOTS_TEMPLATE) lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(XDIST)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m unit
 
 test-data: $(STAMP)
-	$(BIN)/python -m pytest -q -m data
+	$(BIN)/python -m pytest -q -m data $(XDIST)
 
 test-pipeline: $(STAMP)
-	$(BIN)/python -m pytest -q -m pipeline
+	$(BIN)/python -m pytest -q -m pipeline $(XDIST)
 
 # Mutation testing of the scientific core ([tool.mutmut] in pyproject.toml), driven by the fast tier; prints
 # killed/surviving mutants per module. Slow (tens of minutes on 2 cores); results stay in mutants/.

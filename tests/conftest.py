@@ -27,10 +27,10 @@ def tiny_world(tmp_path_factory) -> Path:
 
 
 # Test tiers (pytest -m unit|data|pipeline): `pipeline` for tests/pipeline (a whole `dvc repro`, servers) and
-# for tests on a real MLflow store (`store_root`: a store migration and model logging take 10–90 s each),
+# for tests on a real MLflow store (`store_root`, `new_store_root`: model logging takes 10–90 s each),
 # `data` for tests that generate a synthetic world or check prepared tables, `unit` for everything else.
 DATA_FIXTURES = {"tiny_world", "world", "world_factory", "small_world"}
-STORE_FIXTURES = {"store_root"}
+STORE_FIXTURES = {"store_root", "new_store_root"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -47,3 +47,22 @@ def pytest_collection_modifyitems(config, items):
         else:
             item.add_marker(pytest.mark.unit)
 
+
+def pytest_collection_finish(session):
+    """Start the tiny pipeline repo's build in the background when a collected test needs it
+    (tests/pipeline/tiny_build.py): it runs while the tests before the first such test do."""
+    if session.config.option.collectonly:
+        return
+    if any("tiny_repo" in getattr(item, "fixturenames", ()) for item in session.items):
+        from tests.pipeline.tiny_build import start_tiny_build
+
+        start_tiny_build(session.config)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.pipeline.tiny_build import finish_tiny_build
+
+    # Under xdist another worker may still wait for the build: a worker lets it finish unless the run is stopping.
+    worker = hasattr(session.config, "workerinput")
+    stopping = exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop) or bool(session.shouldfail)
+    finish_tiny_build(session.config, stop=not worker or stopping)

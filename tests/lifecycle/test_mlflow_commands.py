@@ -21,7 +21,7 @@ from geih.lifecycle import tracking
 from geih.lifecycle.registry import register_model
 from tests.conftest import REPO_ROOT
 from tests.lifecycle.support import ENV_KEYS, REGISTER, fit_and_save, write_features
-from tests.pipeline.mlflow_support import free_port, loopback_server
+from tests.pipeline.mlflow_support import LEAN_SERVER_ENV, free_port, loopback_server
 
 pytestmark = pytest.mark.pipeline
 
@@ -106,7 +106,7 @@ def docs_repo(tmp_path_factory) -> Path:
 
 def command_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS and not k.startswith("MLFLOW_")}
-    env.update({"MLFLOW_DISABLE_TELEMETRY": "true", "DVC_NO_ANALYTICS": "1", "HOME": str(home),
+    env.update({"MLFLOW_DISABLE_TELEMETRY": "true", "DVC_NO_ANALYTICS": "1", "HOME": str(home), **LEAN_SERVER_ENV,
                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))})
     return env

@@ -98,21 +98,21 @@ def test_pipeline_run_of_a_plain_dvc_repro_is_the_dvc_process(tmp_path: Path):
     assert second[0] == second[1] != first[0]
 
 
-def test_parallel_first_runs_do_not_race_on_a_new_store(store_root: Path):
+def test_parallel_first_runs_do_not_race_on_a_new_store(new_store_root: Path):
     """Three stage processes start at once on a store that does not exist yet (no `geih tracking
     init`): without the store lock, SQLite's first-time migrations collide and most of them fail."""
     code = ("from geih.lifecycle import tracking\n"
             "with tracking.stage_run('train', 'fire_risk', {'i': 1}) as run:\n"
             "    tracking.log_metrics({'x': 1.0})\n")
     env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
-    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=store_root, env=env, stderr=subprocess.PIPE,
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=new_store_root, env=env, stderr=subprocess.PIPE,
                               text=True) for _ in range(3)]
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], "\n".join(errors)[-3000:]
     mlflow.set_tracking_uri(tracking.tracking_uri())
     exp = client().get_experiment_by_name("geih-fire_risk")
     assert len(client().search_runs([exp.experiment_id])) == 3
-    assert exp.artifact_location == (store_root / "mlflow" / "artifacts" / "geih-fire_risk").resolve().as_uri()
+    assert exp.artifact_location == (new_store_root / "mlflow" / "artifacts" / "geih-fire_risk").resolve().as_uri()
 
 
 @pytest.mark.parametrize("model_name,calibration", [

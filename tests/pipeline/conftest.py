@@ -81,10 +81,9 @@ def feature_records(frame, features: list[str]) -> list[dict]:
             for row in frame[features].astype("float64").itertuples(index=False, name=None)]
 
 
-@pytest.fixture(scope="session")
-def tiny_repo(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("pipeline") / "repo"
-    root.mkdir()
+def build_tiny_repo(root: Path) -> None:
+    """Copy the working tree into `root` (committed params + TINY), commit it, run the whole `dvc repro`."""
+    root.mkdir(parents=True)
     copy_worktree(root)
     (root / "params.yaml").write_text(yaml.safe_dump(deep_update(committed_params(), TINY), sort_keys=False))
     run(["git", "init", "-q", "-b", "main"], root)
@@ -93,4 +92,13 @@ def tiny_repo(tmp_path_factory) -> Path:
     run([sys.executable, "-m", "geih.cli", "tracking", "init"], root)
     result = run(["dvc", "repro"], root)
     (root / "repro.log").write_text(result.stdout + result.stderr)
-    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_repo(request) -> Path:
+    """The tiny repo after its `dvc repro`, built once per run (in the background from the start of the session,
+    shared by every xdist worker: tests/pipeline/tiny_build.py). Read only: a test that runs stages, experiments
+    or writes files works on a `copy_repo` of it."""
+    from tests.pipeline.tiny_build import wait_for_tiny_repo
+
+    return wait_for_tiny_repo(request.config)

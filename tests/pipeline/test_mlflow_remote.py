@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.pipeline.mlflow_support import copy_repo, env_for, free_port, loopback_server, sh
+from tests.pipeline.mlflow_support import LEAN_SERVER_ENV, copy_repo, env_for, free_port, loopback_server, sh
 
 STAGES = ("train@deforestation", "evaluate@deforestation", "register@deforestation")
 
@@ -33,7 +33,8 @@ def remote(tiny_repo: Path, tmp_path_factory) -> dict:
            str(server_dir / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     local_db = root / "mlflow" / "mlflow.db"
     local_runs = count_runs(local_db)
-    with loopback_server(cmd, f"{url}/health", server_dir, env_for(server_dir), base / "server.log"):
+    with loopback_server(cmd, f"{url}/health", server_dir, env_for(server_dir, **LEAN_SERVER_ENV),
+                         base / "server.log"):
         repro = sh(["dvc", "repro", "-f", "-s", *STAGES], root, env=env_for(root, MLFLOW_TRACKING_URI=url))
         code = f"""
 import json, mlflow

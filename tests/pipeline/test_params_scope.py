@@ -1,10 +1,11 @@
 """What a params change re-runs, now that train@<task> declares the whole `train` group: a shared
 hyperparameter re-runs train and what follows for both tasks; a change in one task's section re-trains the
-other task too, which reproduces its identical model, so nothing after that re-runs; a bad value stops
-the experiment naming the key."""
+other task too, which reproduces its identical model, so nothing after that re-runs, and nothing before train
+re-runs (experiments skip upstream stages); a bad value stops the experiment naming the key."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -33,9 +34,25 @@ def test_a_shared_hyperparameter_dirties_train_and_after_only(scope_repo: Path):
         (scope_repo / "params.yaml").write_text(params)
 
 
-def test_one_tasks_change_reruns_nothing_after_the_other_tasks_train(scope_repo: Path):
+@pytest.fixture(scope="module")
+def fire_only(scope_repo: Path) -> str:
+    """The output of an experiment that changes one task's hyperparameter (run once, read by two tests)."""
     result = sh(["dvc", "exp", "run", "-n", "fire-only", "-S", "+train.fire_risk.max_depth=2"], scope_repo)
-    text = result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def test_experiment_skips_upstream_stages(scope_repo: Path, fire_only: str):
+    text = fire_only
+    for stage in ("acquire", "prepare@fire_risk", "featurize@fire_risk"):
+        assert f"Stage '{stage}' didn't change, skipping" in text, text[-3000:]
+    assert "Running stage 'train@fire_risk'" in text
+    show = json.loads(sh(["dvc", "exp", "show", "--json"], scope_repo).stdout)
+    names = json.dumps(show)
+    assert "fire-only" in names and "n_estimators" in names and "max_depth" in names
+
+
+def test_one_tasks_change_reruns_nothing_after_the_other_tasks_train(fire_only: str):
+    text = fire_only
     for stage in ("train@fire_risk", "evaluate@fire_risk", "register@fire_risk", "package@fire_risk",
                   "train@deforestation"):
         assert f"Running stage '{stage}'" in text, (stage, text[-3000:])

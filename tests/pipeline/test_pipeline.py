@@ -1,5 +1,5 @@
 """The whole pipeline at a tiny scale: outputs, metrics sanity, MLflow runs, registry, bundle,
-determinism of re-runs, experiments that skip upstream stages."""
+determinism of re-runs (experiments that skip upstream stages: test_params_scope.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from geih.tasks import get_task, task_names
 from tests.pipeline.conftest import feature_records, run
+from tests.pipeline.mlflow_support import copy_repo
 
 TASKS = task_names()
 CLASSIFIERS = [t for t in TASKS if get_task(t).kind == "classification"]
@@ -117,14 +118,14 @@ def test_regression_outputs_and_metrics(tiny_repo: Path, task: str):
 
 
 @pytest.mark.parametrize("task", REGRESSIONS)
-def test_regression_bundle_predicts_values_like_the_model(tiny_repo: Path, task: str):
+def test_regression_bundle_predicts_values_like_the_model(tiny_repo: Path, task: str, tmp_path: Path):
     bundle = tiny_repo / "models" / task / "bundle"
     info = json.loads((bundle / "model_info.json").read_text())
     names = [t.name for t in get_task(task).targets]
     assert info["kind"] == "regression" and [t["name"] for t in info["targets"]] == names
     test = pd.read_parquet(tiny_repo / "data" / "features" / task / "test.parquet").head(20)
-    (tiny_repo / "input.json").write_text(json.dumps(feature_records(test, info["features"])))
-    out = subprocess.run([sys.executable, str(bundle / "predict.py"), str(tiny_repo / "input.json")],
+    (tmp_path / "input.json").write_text(json.dumps(feature_records(test, info["features"])))
+    out = subprocess.run([sys.executable, str(bundle / "predict.py"), str(tmp_path / "input.json")],
                          capture_output=True, text=True, check=True, cwd="/")
     preds = json.loads(out.stdout)
     expected = pd.read_parquet(tiny_repo / "data" / "predictions" / task / "test_predictions.parquet").head(20)
@@ -133,14 +134,14 @@ def test_regression_bundle_predicts_values_like_the_model(tiny_repo: Path, task:
 
 
 @pytest.mark.parametrize("task", CLASSIFIERS)
-def test_bundle_predicts_like_the_model(tiny_repo: Path, task: str):
+def test_bundle_predicts_like_the_model(tiny_repo: Path, task: str, tmp_path: Path):
     bundle = tiny_repo / "models" / task / "bundle"
     info = json.loads((bundle / "model_info.json").read_text())
     assert {"name", "version", "run_id", "params", "metrics", "features", "created"} <= set(info)
     test = pd.read_parquet(tiny_repo / "data" / "features" / task / "test.parquet").head(20)
     records = feature_records(test, info["features"])  # full precision: to_json would round
-    (tiny_repo / "input.json").write_text(json.dumps(records))
-    out = subprocess.run([sys.executable, str(bundle / "predict.py"), str(tiny_repo / "input.json")],
+    (tmp_path / "input.json").write_text(json.dumps(records))
+    out = subprocess.run([sys.executable, str(bundle / "predict.py"), str(tmp_path / "input.json")],
                          capture_output=True, text=True, check=True, cwd="/")
     preds = json.loads(out.stdout)
     expected = pd.read_parquet(tiny_repo / "data" / "predictions" / task / "test_predictions.parquet").head(20)
@@ -152,21 +153,19 @@ def test_bundle_predicts_like_the_model(tiny_repo: Path, task: str):
     assert bad.returncode == 2 and "record 0: missing feature" in bad.stderr
 
 
-def test_rerun_reproduces_hashes(tiny_repo: Path):
-    before = {p: p.read_bytes() for p in [tiny_repo / "metrics" / "deforestation" / "evaluate.json"]}
-    lock_before = (tiny_repo / "dvc.lock").read_text()
-    run(["dvc", "repro", "-f", "-s", "train@deforestation", "evaluate@deforestation"], tiny_repo)
+@pytest.fixture(scope="module")
+def rerun_repo(tiny_repo: Path, tmp_path_factory) -> Path:
+    """A copy to re-run stages in: `tiny_repo` stays read-only (other modules, other xdist workers read it)."""
+    return copy_repo(tiny_repo, tmp_path_factory.mktemp("rerun") / "repo")
+
+
+def test_rerun_reproduces_hashes(rerun_repo: Path):
+    before = {p: p.read_bytes() for p in [rerun_repo / "metrics" / "deforestation" / "evaluate.json"]}
+    lock_before = (rerun_repo / "dvc.lock").read_text()
+    run(["dvc", "repro", "-f", "-s", "train@deforestation", "evaluate@deforestation"], rerun_repo)
     for path, content in before.items():
         assert path.read_bytes() == content
-    assert (tiny_repo / "dvc.lock").read_text() == lock_before
+    assert (rerun_repo / "dvc.lock").read_text() == lock_before
 
 
-def test_experiment_skips_upstream_stages(tiny_repo: Path):
-    result = run(["dvc", "exp", "run", "-n", "more-trees", "-S", "train.n_estimators=40"], tiny_repo)
-    text = result.stdout + result.stderr
-    for stage in ("acquire", "prepare@fire_risk", "featurize@fire_risk"):
-        assert f"Stage '{stage}' didn't change, skipping" in text, text[-3000:]
-    assert "Running stage 'train@fire_risk'" in text
-    show = json.loads(run(["dvc", "exp", "show", "--json"], tiny_repo).stdout)
-    names = json.dumps(show)
-    assert "more-trees" in names and "n_estimators" in names
+# test_experiment_skips_upstream_stages: tests/pipeline/test_params_scope.py (on the experiment that module runs)
