@@ -24,6 +24,9 @@ PARAMS = {
               "min_samples_leaf": 2, "num_leaves": 7, "subsample": 1.0, "colsample_bytree": 1.0, "C": 1.0,
               "calibration": "none", "threshold_rule": "max_f1", "recall_target": 0.8,
               "fire_risk": {"model": "xgboost"}, "deforestation": {"model": "lightgbm"}},
+    # the single-machine path (no Dask scheduler)
+    "compute": {"scheduler": None, "workers": 1, "threads_per_worker": 1, "memory_limit": "1GiB",
+                "connect_timeout_s": 10, "band_deg": 4.0},
     "register": {"metric": "roc_auc", "higher_is_better": True, "min_improvement": 0.001, "min_roc_auc": 0.6},
 }
 METRICS = {"roc_auc": 0.81, "pr_auc": 0.62, "brier": 0.17, "threshold": 0.4, "n_test": 100}
