@@ -21,10 +21,9 @@ _ROW = "_geih_row"  # the row's position in the input frame, to restore order af
 def _points(frame: pd.DataFrame, crs: Any) -> Any:
     import geopandas as gpd
 
-    points = gpd.GeoDataFrame({_ROW: np.arange(len(frame), dtype=np.int64)},
-                              geometry=gpd.points_from_xy(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)),
-                              crs=crs)
-    return points
+    return gpd.GeoDataFrame({_ROW: np.arange(len(frame), dtype=np.int64)},
+                            geometry=gpd.points_from_xy(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)),
+                            crs=crs)
 
 
 def assign_states_dask(cells: pd.DataFrame, states: pd.DataFrame, npartitions: int) -> pd.Series:
@@ -43,16 +42,15 @@ def assign_states_dask(cells: pd.DataFrame, states: pd.DataFrame, npartitions: i
     return pd.Series(out, index=cells.index, name="state")
 
 
-def clip_to_region_dask(points: pd.DataFrame, boundary_geometry: Any, time_column: str = "datetime"
+def clip_to_region_dask(points: pd.DataFrame, region_geometry: Any, time_column: str = "datetime"
                         ) -> tuple[pd.DataFrame, int]:
     """`geih.ingest.sources.hotspot_rules.clip_to_region` as a dask-geopandas join, one partition per
-    calendar year of `time_column`: the rows inside the (unioned) boundary in their input order, and
-    the number dropped."""
+    calendar year of `time_column`: the rows inside the region (one geometry, as the in-process rule takes
+    it) in their input order, and the number dropped."""
     import dask_geopandas
     import geopandas as gpd
 
-    geom = boundary_geometry.union_all() if hasattr(boundary_geometry, "union_all") else boundary_geometry
-    region = gpd.GeoDataFrame(geometry=[geom])
+    region = gpd.GeoDataFrame(geometry=[region_geometry])
     frame = _points(points, None)
     years = pd.to_datetime(points[time_column]).dt.year.to_numpy() if len(points) else np.zeros(0, dtype=np.int64)
     frame.index = pd.Index(years, name="_year")  # the year defines the partitions
