@@ -15,7 +15,7 @@ from geih.lifecycle.task_definition import task_definition
 from geih.modelling.families import feature_importance, train_config
 from geih.modelling.feature_schema import FeatureSchema
 from geih.modelling.feature_tables import load_split
-from geih.modelling.training import fit_metrics, fit_model, log_trained_model, save_model
+from geih.modelling.training import fit_metrics, fit_model, log_trained_model, openmp_threads, save_model
 from geih.modelling.validation import check_threshold_params, validation_metrics
 from geih.params import group, load_params
 from geih.stage import run_main
@@ -46,12 +46,14 @@ def main(argv: list[str] | None = None) -> None:
     with dask_client(compute) as client, tracking.stage_run("train", args.task, config.logged_params(),
                                                            data_deps=[args.features], tags=definition.tags()) as run:
         fit = training_fit(client)  # None: in this process
-        validation = validation_metrics(model, train, schema, rule, recall_target, fit)
-        if validation:
-            log.info("train@%s: validation year %d roc_auc %.4f, threshold %.4f (%s)", args.task,
-                     validation["validation_year"], validation["validation_roc_auc"], validation["threshold"], rule)
-        log.info("train@%s: fitting %s on %d rows × %d features", args.task, model_name, *X.shape)
-        fit_model(model, X, y, fit)
+        with openmp_threads(config.n_jobs):
+            validation = validation_metrics(model, train, schema, rule, recall_target, fit)
+            if validation:
+                log.info("train@%s: validation year %d roc_auc %.4f, threshold %.4f (%s)", args.task,
+                         validation["validation_year"], validation["validation_roc_auc"], validation["threshold"],
+                         rule)
+            log.info("train@%s: fitting %s on %d rows × %d features", args.task, model_name, *X.shape)
+            fit_model(model, X, y, fit)
         save_model(model, args.model)
         metrics = {"model": model_name, "train_rows": len(X), "n_features": X.shape[1],
                    **fit_metrics(model, X, y, schema), **validation}

@@ -87,6 +87,21 @@ def compute_config(params: Mapping[str, Any], environ: Mapping[str, str] | None 
 
 
 @contextmanager
+def _environ_restored() -> Iterator[None]:
+    """os.environ as it was on entry, restored on exit: a LocalCluster's nannies write the
+    `distributed.nanny.pre-spawn-environ` settings (OMP_NUM_THREADS=1, MKL_NUM_THREADS=1,
+    MALLOC_TRIM_THRESHOLD_, …) into this process's environment and never take them back, so every
+    process started afterwards (a later stage, a test's subprocess) would run with one OpenMP thread."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        os.environ.update(saved)
+
+
+@contextmanager
 def dask_client(config: ComputeConfig) -> Iterator[Any]:
     """A `distributed.Client` for the configured scheduler, or None without one.
 
@@ -101,9 +116,10 @@ def dask_client(config: ComputeConfig) -> Iterator[Any]:
     if config.scheduler == LOCAL:
         log.info("starting a LocalCluster on 127.0.0.1: %d workers × %d threads, %s each", config.workers,
                  config.threads_per_worker, config.memory_limit)
-        with LocalCluster(n_workers=config.workers, threads_per_worker=config.threads_per_worker,
-                          memory_limit=config.memory_limit, processes=True, host="127.0.0.1",
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        with _environ_restored(), LocalCluster(
+                n_workers=config.workers, threads_per_worker=config.threads_per_worker,
+                memory_limit=config.memory_limit, processes=True, host="127.0.0.1",
+                dashboard_address=None) as cluster, Client(cluster) as client:
             yield client
         return
     try:

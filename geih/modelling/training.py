@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,19 @@ from geih.modelling.feature_schema import FeatureSchema
 from geih.modelling.metrics import binary_metrics
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def openmp_threads(n_jobs: int) -> Iterator[None]:
+    """At most `n_jobs` (train.n_jobs) OpenMP threads for the fits inside, whatever OMP_NUM_THREADS says.
+
+    scikit-learn's HistGradientBoosting takes no n_jobs: unpinned, it uses every core, or one where a
+    Dask nanny set OMP_NUM_THREADS=1, and its pickle records the count (`_bin_mapper.n_threads`), so the
+    same data and seed would give different model bytes — and DVC would re-run everything downstream."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n_jobs, user_api="openmp"):
+        yield
 
 
 def fit_model(model: Any, X: pd.DataFrame, y: np.ndarray,

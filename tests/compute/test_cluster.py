@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -88,7 +89,7 @@ def test_an_unreachable_environment_scheduler_names_the_variable():
 @pytest.mark.pipeline  # starts worker processes
 def test_a_local_cluster_runs_on_loopback_and_stops_even_on_error():
     c = config(scheduler="local", workers=1, memory_limit="1GiB")
-    seen = {}
+    seen, environ = {}, dict(os.environ)
     with pytest.raises(RuntimeError, match="boom"):
         with dask_client(c) as client:
             seen["client"], seen["cluster"] = client, client.cluster
@@ -100,3 +101,5 @@ def test_a_local_cluster_runs_on_loopback_and_stops_even_on_error():
             raise RuntimeError("boom")
     assert seen["client"].status == "closed"
     assert seen["cluster"].status.name == "closed"
+    # the nannies' OMP_NUM_THREADS=1 & co. do not outlive the cluster (later processes would inherit them)
+    assert dict(os.environ) == environ

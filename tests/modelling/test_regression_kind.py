@@ -134,3 +134,40 @@ def test_a_regression_bundle_predicts_values(tmp_path: Path):
     with pytest.raises(GeihError, match=r"a regression bundle \(task climate_prediction, targets y1, y2\); the "
                                         "service answers classification bundles"):
         verify_bundle(tmp_path / "bundle")
+
+
+def model_bytes(model) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    return buffer.getvalue()
+
+
+def test_train_n_jobs_fixes_histgradientboosting_threads_and_so_the_model_bytes():
+    """HistGradientBoosting takes no n_jobs and pickles the OpenMP thread count it ran with; a process
+    limited to one thread (OMP_NUM_THREADS=1 from a Dask nanny) must still write the same model."""
+    from threadpoolctl import threadpool_limits
+
+    from geih.modelling.training import openmp_threads
+
+    train, test = frames()
+    s = schema(train, test)
+
+    def fitted(process_threads: int | None) -> object:
+        model = build_model("gradient_boosting", {"n_estimators": 10}, 0, 2, n_targets=2)
+        with threadpool_limits(limits=process_threads, user_api="openmp"), openmp_threads(2):
+            return fit_model(model, s.matrix(train), s.labels(train))
+
+    one, default = fitted(1), fitted(None)
+    assert model_bytes(one) == model_bytes(default)
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    with openmp_threads(2):
+        pinned = _openmp_effective_n_threads()
+    assert one.steps[-1][1].estimators_[0]._bin_mapper.n_threads == pinned
+    if pinned > 1:  # the hazard is real: unpinned under a one-thread process, the pickle differs
+        with threadpool_limits(limits=1, user_api="openmp"):
+            unpinned = fit_model(build_model("gradient_boosting", {"n_estimators": 10}, 0, 2, n_targets=2),
+                                 s.matrix(train), s.labels(train))
+        assert model_bytes(unpinned) != model_bytes(one)
