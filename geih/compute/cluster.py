@@ -105,7 +105,8 @@ def _environ_restored() -> Iterator[None]:
 def dask_client(config: ComputeConfig) -> Iterator[Any]:
     """A `distributed.Client` for the configured scheduler, or None without one.
 
-    'local' starts a LocalCluster on 127.0.0.1 (no dashboard) and closes it on exit, error or not;
+    'local' starts a LocalCluster on 127.0.0.1 (its HTTP endpoints on a free loopback port, never a fixed
+    8787 that another cluster may hold) and closes it on exit, error or not;
     an address is connected within `connect_timeout_s`, else ParamsError naming the key that gave it.
     """
     if config.scheduler is None:
@@ -119,7 +120,7 @@ def dask_client(config: ComputeConfig) -> Iterator[Any]:
         with _environ_restored(), LocalCluster(
                 n_workers=config.workers, threads_per_worker=config.threads_per_worker,
                 memory_limit=config.memory_limit, processes=True, host="127.0.0.1",
-                dashboard_address=None) as cluster, Client(cluster) as client:
+                dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
             yield client
         return
     try:

@@ -29,6 +29,7 @@ escapes and non-ASCII header names (``area km²``) need nothing special.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import logging
 from dataclasses import dataclass, field
@@ -132,6 +133,22 @@ def read_csv(path: Path, report: CleaningReport, as_strings: bool) -> tuple[pd.D
     return table.to_pandas(date_as_object=False), rows
 
 
+def utf8_throughout(path: Path, block_bytes: int = 1 << 24) -> bool:
+    """Whether every byte of the file decodes as UTF-8 (a UTF-8 header can head Latin-1 rows); read in
+    blocks, so no copy of the whole file is held in memory."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(block_bytes):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    except OSError as exc:
+        raise DataError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from None
+    return True
+
+
 def read_csv_table(path: Path, report: CleaningReport, as_strings: bool):
     """`read_csv` without the conversion to pandas: the pyarrow Table and its row numbers."""
     import pyarrow as pa
@@ -161,14 +178,12 @@ def read_csv_table(path: Path, report: CleaningReport, as_strings: bool):
                               parse_options=pacsv.ParseOptions(delimiter=dialect.delimiter,
                                                                invalid_row_handler=handler))
 
+    if encoding == "utf-8" and not utf8_throughout(path):
+        # decided before pyarrow reads it: a Latin-1 row that is also invalid would reach pyarrow's
+        # invalid-row callback undecodable (an exception pyarrow can only print, not raise)
+        encoding = "latin-1"
     try:
-        try:
-            table = attempt("utf8" if encoding == "utf-8" else encoding, True)
-        except pa.ArrowInvalid as exc:
-            if "UTF8" not in str(exc) or encoding != "utf-8":
-                raise
-            encoding = "latin-1"
-            table = attempt(encoding, True)
+        table = attempt("utf8" if encoding == "utf-8" else encoding, True)
         if invalid and any(r.number is None for r in invalid):
             table = attempt("utf8" if encoding == "utf-8" else encoding, False)  # to get row numbers
     except pa.ArrowInvalid as exc:

@@ -120,6 +120,31 @@ def test_latin1_file_is_decoded_and_noted(tmp_path):
     assert report8.encoding == "utf-8" and report8.notes == []
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_latin1_truncated_row_with_an_accent_is_dropped_without_an_unraisable_error(tmp_path):
+    """pyarrow decodes an invalid row's text as UTF-8 before its callback sees it: a Latin-1 file read as
+    UTF-8 (its header is plain ASCII) raised inside pyarrow, which could only print it. The encoding is
+    now known before pyarrow reads."""
+    truncated = ROWS[1].rsplit(",", 3)[0]  # ends in ",Amazônia" → fields missing, an accent in the row
+    path = _write(tmp_path, [HEADER, ROWS[0], truncated, ROWS[2]], encoding="latin-1")
+    df, report = read_hotspots(path)
+    assert report.encoding == "latin-1" and report.counts.get("dropped_truncated_rows") == 1
+    assert df["state"].tolist() == ["AM", "MT"]
+
+
+def test_utf8_throughout_reads_in_blocks_and_sees_a_late_latin1_byte(tmp_path):
+    from geih.ingest.sources.tabular import utf8_throughout
+
+    path = tmp_path / "late.csv"
+    path.write_bytes(("Amazônia," * 10).encode() + b"PAR\xc1")
+    assert not utf8_throughout(path, block_bytes=7)
+    path.write_bytes(("Amazônia," * 10).encode())  # "ô" split across blocks of 7 bytes is still UTF-8
+    assert utf8_throughout(path, block_bytes=7)
+    with pytest.raises(DataError, match="cannot read file") as err:
+        utf8_throughout(tmp_path / "missing.csv")
+    assert err.value.file == str(tmp_path / "missing.csv")
+
+
 def test_utf8_bom_is_accepted(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbf" + ("\n".join([HEADER, *ROWS]) + "\n").encode())
