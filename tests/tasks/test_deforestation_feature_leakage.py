@@ -21,6 +21,7 @@ from tests.tasks.test_leakage import assert_no_leak, perturb_daily_table, pertur
 PARAMS = {"grid_resolution_deg": 1.5, "threshold_km2": 1.0}
 CUT_YEAR = 2021  # PRODES years 2020, 2021 (Aug 2020 – Jul 2021) and 2022
 NEW_FEATURES = deforestation.ANALYST_FEATURES
+LEGAL_AMAZON_STATES = {"AC", "AM", "AP", "MA", "MT", "PA", "RO", "RR", "TO"}
 TWO_YEARS_BACK = ["neighbour_cleared_km2_trend", "lc_forest_change"]  # first defined in 2022 here
 
 
@@ -101,6 +102,9 @@ def test_new_features_never_see_the_label_year(group: str, four_year_world: Path
 def test_new_features_by_hand(base: pd.DataFrame, four_year_world: Path):
     """Recent clearing and neighbours' events recomputed from the panel's own cleared_km2 and label."""
     panel, _ = deforestation.prepare(four_year_world, PARAMS)
+    # each cell carries the Legal Amazon state (UF) it lies in, the same in every year
+    assert panel["state"].notna().all() and set(panel["state"]) <= LEGAL_AMAZON_STATES
+    assert (panel.groupby("cell_id")["state"].nunique() == 1).all()
     km2 = panel.pivot(index="cell_id", columns="year", values="cleared_km2")
     row = panel[panel["year"] == 2022].set_index("cell_id")
     assert np.allclose(row["cleared_km2_prev_3_years"], km2[2020] + km2[2021])
