@@ -106,3 +106,15 @@ def test_reference_dedup_returns_the_same_columns_and_warns_only_without_the_ref
         out, _ = rules.dedup_hotspots(frame, "reference")
         assert caplog.text == ""
     assert list(out.columns) == list(frame.columns) and out["lat"].tolist() == [-6.5]
+
+
+@pytest.mark.parametrize(("lat", "lon", "expected"), [
+    ([90.0], [10.0], None),              # |lat| = 90 is possible
+    ([90.5], [10.0], (90.5, 10.0)),      # just past 90 with |lon| <= 90: impossible as given
+    ([95.0], [90.0], (95.0, 90.0)),      # |lon| = 90 still reads as a latitude
+    ([95.0], [90.5], None),              # |lon| > 90 cannot be a latitude: not a swap
+    ([50.0], [10.0], None),              # outside South America either way: not a swap
+    ([-999.0, -999.0, 95.0], [10.0, 10.0, 10.0], (95.0, 10.0)),  # -999 latitudes take no part in the vote
+])
+def test_swapped_sample_edges(lat, lon, expected):
+    assert rules.swapped_sample(np.array(lat), np.array(lon)) == expected
