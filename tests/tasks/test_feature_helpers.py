@@ -88,7 +88,8 @@ def test_landcover_fractions_and_dominant_class():
     assert first["lc_forest"] == 0.5 and first["lc_pasture"] == 0.25 and first["lc_agriculture"] == 0.25
     assert out.loc[(IDS[1], 2020), "lc_savanna"] == 1.0 and out.loc[(IDS[0], 2021), "lc_pasture"] == 1.0
     assert np.isnan(out.loc[(IDS[2], 2020), "lc_forest"])  # no pixel: unknown, not 0
-    assert dominant_class(GRID, c, lc, 2020).tolist() == [3, 4, 0]
+    codes = dominant_class(GRID, c, lc, 2020)
+    assert codes.tolist() == [3, 4, 0] and codes.dtype == np.int64  # MapBiomas codes stay integers
 
 
 def test_cell_positions_outside_the_region_are_minus_one():
