@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from geih.tasks import deforestation
-from tests.tasks.test_leakage import assert_no_leak, perturb_daily_table, perturb_prodes, perturbed_copy
+from tests.tasks.test_leakage import assert_no_leak, perturb_daily_table, perturb_prodes, perturbed_copy, single_file
 
 PARAMS = {"grid_resolution_deg": 1.5, "threshold_km2": 1.0}
 CUT_YEAR = 2021  # PRODES years 2020, 2021 (Aug 2020 – Jul 2021) and 2022
@@ -121,3 +121,60 @@ def test_new_features_by_hand(base: pd.DataFrame, four_year_world: Path):
     assert trend.notna().all() and (trend != 0).any()
     assert row["lc_forest_change"].notna().mean() > 0.5  # maps of 2020 and 2019
     assert base.loc[base["year"] < 2022, TWO_YEARS_BACK].isna().all().all()
+
+
+# ---------------------------------------------------------------- the panel's shape, whatever a source misses
+# (cases found by mutation testing: an inner join in prepare's merges, or an index left as a column, passed every
+# other test because the test worlds cover every cell-year)
+
+
+def assert_full_panel(panel: pd.DataFrame, report: dict) -> None:
+    """Every cell × every panel year exactly once, no column left over from an index or a clashing merge."""
+    years = list(report["years"])
+    assert len(panel) == report["cells"] * len(years) == report["rows"]
+    assert not panel.duplicated(["cell_id", "year"]).any()
+    assert sorted(panel["year"].unique()) == years
+    assert (panel.groupby("cell_id")["year"].size() == len(years)).all()
+    leftover = [c for c in panel.columns if c == "index" or c.endswith(("_x", "_y"))]
+    assert not leftover, leftover
+    assert panel[["cell_id", "year"]].equals(panel.sort_values(["cell_id", "year"])[["cell_id", "year"]]
+                                             .reset_index(drop=True))
+
+
+def test_the_panel_is_every_cell_in_every_year_once(four_year_world: Path):
+    panel, report = deforestation.prepare(four_year_world, PARAMS)
+    assert_full_panel(panel, report)
+    # the first panel year has no land-cover map two years back: its rows stay, with no land-cover features
+    first = panel[panel["year"] == min(report["years"])]
+    assert len(first) == report["cells"] and first["lc_forest"].isna().all()
+
+
+def test_a_cell_without_vegetation_index_keeps_its_rows_with_no_vegetation_features(
+        four_year_world: Path, tmp_path: Path, base: pd.DataFrame):
+    """Drop every vegetation-index pixel of one cell: its rows stay, its NDVI/EVI features are NaN, and
+    no other cell's features move."""
+    panel, _ = deforestation.prepare(four_year_world, PARAMS)
+    half = PARAMS["grid_resolution_deg"] / 2
+    target = panel.groupby("cell_id")[["lat", "lon"]].first().iloc[len(panel["cell_id"].unique()) // 2]
+
+    def drop_cell(raw: Path) -> None:
+        path = single_file(raw, "vegetation_index")
+        vi = pd.read_parquet(path)
+        inside = ((vi["lat"] - target["lat"]).abs() < half) & ((vi["lon"] - target["lon"]).abs() < half)
+        assert inside.any() and (~inside).any()
+        vi[~inside].to_parquet(path, index=False)
+
+    raw = perturbed_copy(four_year_world, tmp_path, drop_cell)
+    gap_panel, gap_report = deforestation.prepare(raw, PARAMS)
+    assert_full_panel(gap_panel, gap_report)
+    moved = deforestation.featurize(gap_panel, PARAMS["grid_resolution_deg"])
+    assert moved[["cell_id", "year"]].equals(base[["cell_id", "year"]])
+    mine = (moved["cell_id"] == target.name).to_numpy()
+    vegetation = [c for c in deforestation.FEATURES if c.startswith(("ndvi", "evi"))]
+    assert {"ndvi_mean", "ndvi_anomaly_mean"} <= set(vegetation)
+    assert moved.loc[mine, vegetation].isna().all().all()
+    assert base.loc[mine, vegetation].notna().any().any()
+    others = [c for c in deforestation.FEATURES if c not in vegetation]
+    pd.testing.assert_frame_equal(base.loc[~mine, list(deforestation.FEATURES)],
+                                  moved.loc[~mine, list(deforestation.FEATURES)])
+    pd.testing.assert_frame_equal(base.loc[mine, others], moved.loc[mine, others])
