@@ -232,6 +232,9 @@ def prepare(raw_dir: Path, p: dict[str, Any], joins: common.SpatialJoins = commo
     years = panel_years(weather_years, prodes_years, raw_dir)
     clearing = common.clearing_by_cell_year(grid, cells, prodes)
     vi, _ = raw["vegetation_index"]
+    if vi.empty:
+        raise DataError("no vegetation-index rows: the NDVI/EVI features and their anomalies need the composites "
+                        "of every panel year", file="vegetation_index/")
     landcover, _ = raw["landcover"]
     roads, _ = raw["roads"]
     settlements, _ = raw["settlements"]
@@ -270,7 +273,7 @@ def prepare(raw_dir: Path, p: dict[str, Any], joins: common.SpatialJoins = commo
               "coverage": {"weather_prodes_years": common.year_runs(weather_years),
                            "deforestation_years": common.year_runs(prodes_years),
                            "vegetation_index": {"first_day": f"{vi['date'].min():%Y-%m-%d}",
-                                                "last_day": f"{vi['date'].max():%Y-%m-%d}"} if len(vi) else {},
+                                                "last_day": f"{vi['date'].max():%Y-%m-%d}"},
                            "landcover_years": common.year_runs(landcover["year"].unique()),
                            "panel_years": common.year_runs(years)},
               "positive_rate": float(panel["label"].mean())}

@@ -9,6 +9,7 @@ features do. A four-year world (PRODES years 2020–2022) gives the rows at the 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -178,3 +179,56 @@ def test_a_cell_without_vegetation_index_keeps_its_rows_with_no_vegetation_featu
     pd.testing.assert_frame_equal(base.loc[~mine, list(deforestation.FEATURES)],
                                   moved.loc[~mine, list(deforestation.FEATURES)])
     pd.testing.assert_frame_equal(base.loc[mine, others], moved.loc[mine, others])
+
+
+def test_prepare_reports_what_it_read_and_labels_strictly_above_the_threshold(four_year_world: Path):
+    """The report's counts and coverage against the raw files themselves; a cell-year that cleared exactly the
+    threshold is not an event (label = cleared_km2 > threshold_km2)."""
+    import geopandas as gpd
+
+    panel, _ = deforestation.prepare(four_year_world, PARAMS)
+    cleared = np.sort(panel.loc[panel["cleared_km2"] > 0, "cleared_km2"].unique())
+    threshold = float(cleared[len(cleared) // 2])
+    panel, report = deforestation.prepare(four_year_world, {**PARAMS, "threshold_km2": threshold})
+
+    assert panel["label"].dtype == np.int64
+    assert panel["label"].equals((panel["cleared_km2"] > threshold).astype(np.int64))
+    at_threshold = panel["cleared_km2"] == threshold
+    assert at_threshold.any() and (panel.loc[at_threshold, "label"] == 0).all()
+    assert report["positive_rate"] == pytest.approx(panel["label"].mean()) and 0 < report["positive_rate"] < 1
+
+    polygons = gpd.read_file(single_file(four_year_world, "deforestation"))
+    vi_dates = pd.to_datetime(pd.read_parquet(single_file(four_year_world, "vegetation_index"))["date"])
+    assert set(report) == {"cells", "years", "rows", "prodes_polygons", "coverage", "positive_rate",
+                           "official_increments"}
+    assert report["cells"] == panel["cell_id"].nunique() and report["rows"] == len(panel)
+    assert report["years"] == [2020, 2021, 2022] and report["prodes_polygons"] == len(polygons)
+    assert report["coverage"] == {
+        "weather_prodes_years": ["2020..2022"],  # weather 2019-01-01..2022-12-31: PRODES years Aug 2019–Jul 2022
+        "deforestation_years": ["2020..2022"],
+        "vegetation_index": {"first_day": f"{vi_dates.min():%Y-%m-%d}", "last_day": f"{vi_dates.max():%Y-%m-%d}"},
+        "landcover_years": ["2019..2022"],
+        "panel_years": ["2020..2022"],
+    }
+    official = report["official_increments"]
+    assert official["files"] == len(list((four_year_world / "prodes_increments").glob("*.csv"))) == 1
+    assert official["state_years"] > 0 and official["prepared_km2"] == pytest.approx(panel["cleared_km2"].sum())
+
+
+def test_prepare_reports_no_official_increments_without_their_folder(four_year_world: Path, tmp_path: Path):
+    raw = perturbed_copy(four_year_world, tmp_path, lambda r: shutil.rmtree(r / "prodes_increments"))
+    panel, report = deforestation.prepare(raw, PARAMS)
+    assert "official_increments" not in report and report["rows"] == len(panel)
+
+
+def test_a_vegetation_index_file_without_rows_is_refused_naming_the_folder(four_year_world: Path, tmp_path: Path):
+    from geih.errors import DataError
+
+    def empty(raw: Path) -> None:
+        path = single_file(raw, "vegetation_index")
+        pd.read_parquet(path).iloc[:0].to_parquet(path, index=False)
+
+    raw = perturbed_copy(four_year_world, tmp_path, empty)
+    with pytest.raises(DataError, match="no vegetation-index rows") as caught:
+        deforestation.prepare(raw, PARAMS)
+    assert caught.value.file == "vegetation_index/"
