@@ -4,6 +4,8 @@ the rain array on its own axis."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -52,3 +54,15 @@ def test_a_vegetation_class_outside_0_to_7_is_named_in_the_error():
     pse = np.full((3, 1), 50.0)
     with pytest.raises(ValueError, match=r"^vegetation_class values must be 0–7, got \[8\.0, 9\.0\]$"):
         fi.basic_risk(pse, np.array([9, 8, 7]))
+
+
+@pytest.mark.parametrize("wrong", ["tmax_c", "rhmin_pct"])
+def test_fire_risk_from_dryness_refuses_one_weather_array_of_another_shape(wrong):
+    """Either weather array alone with a shape other than PSE's is refused (numpy would broadcast a (1, n) row
+    over every cell), naming the three shapes."""
+    pse = np.full((2, 3), 10.0)
+    weather = {"tmax_c": np.full((2, 3), 30.0), "rhmin_pct": np.full((2, 3), 50.0)}
+    weather[wrong] = weather[wrong][:1]
+    t_shape, rh_shape = weather["tmax_c"].shape, weather["rhmin_pct"].shape
+    with pytest.raises(ValueError, match=re.escape(f"pse (2, 3), tmax_c {t_shape} and rhmin_pct {rh_shape} must match")):
+        fi.fire_risk_from_dryness(pse, weather["tmax_c"], weather["rhmin_pct"], np.array([7, 7]))
