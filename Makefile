@@ -89,13 +89,19 @@ test-pipeline: $(STAMP)
 # Mutation testing of the scientific core ([tool.mutmut] in pyproject.toml), driven by the fast tier; prints
 # killed/surviving mutants per module. Slow (tens of minutes on 2 cores); results stay in mutants/.
 # The scope: the scientific functions of the files [tool.mutmut] mutates (not the raw-folder plumbing of
-# prepare, the weather cube or MLflow I/O, which the data and pipeline tiers test).
+# prepare, the weather cube or MLflow I/O, which the data and pipeline tiers test): every deforestation function
+# but prepare (`x_[!p]*`, and `x_p[ar][!e]*` for panel_years, prior_clearing_distance, prodes_years_covered).
 MUTATION_JOBS ?= 2
+# Deforestation's prepare (raw folders → panel: the merges of every feature group) is reached by the data tier's
+# small worlds, not by unit tests: `make mutation-fast` runs its mutants against the unit and data tests of tests/tasks.
+MUTATION_DATA_SCOPE ?= 'geih.tasks.deforestation.x_prepare__*'
+MUTATION_DATA_TESTS ?= tests/tasks
 # survivors triaged by hand as equivalent (one `mutant name<TAB>reason` per line): counted apart by the summary
 MUTATION_EQUIVALENT ?= docs/mutation-equivalent.tsv
 MUTATION_SCOPE ?= 'geih.domain.fire_index.*' 'geih.domain.risk_levels.*' 'geih.ingest.sources.hotspot_rules.*' \
 	'geih.tasks.fire_risk.x_featurize__*' 'geih.tasks.fire_risk.x__*' 'geih.tasks.fire_risk.x_monthly_hotspot_counts__*' \
-	'geih.tasks.deforestation.*' 'geih.tasks.common.x_days_since_rain__*' 'geih.tasks.common.x_prodes_year_of__*' \
+	'geih.tasks.deforestation.x_[!p]*' 'geih.tasks.deforestation.x_p[ar][!e]*' \
+	'geih.tasks.common.x_days_since_rain__*' 'geih.tasks.common.x_prodes_year_of__*' \
 	'geih.tasks.common.x_last_complete_prodes_year__*' 'geih.tasks.common.x_clearing_lookup__*' \
 	'geih.tasks.common.x_landcover_fractions__*' 'geih.tasks.common.x_clearing_by_cell_year__*' \
 	'geih.tasks.common.x_assign_states__*' 'geih.domain.grid.x_cell_positions__*' \
@@ -115,8 +121,10 @@ mutation: $(STAMP)
 mutation-fast: $(STAMP)
 	rm -rf mutants
 	env -u PYTHONPATH $(BIN)/python tests/mutation_fast.py --generate $(MUTATION_SCOPE)
-	$(BIN)/python tests/mutation_summary.py --survivors --equivalent $(MUTATION_EQUIVALENT) --scope $(MUTATION_SCOPE) \
-		--json mutants/summary.json
+	env -u PYTHONPATH $(BIN)/python tests/mutation_fast.py --marker 'unit or data' --tests $(MUTATION_DATA_TESTS) \
+		$(MUTATION_DATA_SCOPE)
+	$(BIN)/python tests/mutation_summary.py --survivors --equivalent $(MUTATION_EQUIVALENT) \
+		--scope $(MUTATION_SCOPE) $(MUTATION_DATA_SCOPE) --json mutants/summary.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,7 +15,8 @@ timeout (killed, as mutmut counts it); "no tests" = no selected test reaches the
 one process, so a test that leaks state between runs could mask a mutant (each mutant's tests are re-collected,
 module fixtures rebuilt); RuntimeWarnings are errors, as in `make test`.
 
-Usage (repo root): python tests/mutation_fast.py [--generate] [--timeout S] [--rerun-survivors] SCOPE_GLOB...
+Usage (repo root): python tests/mutation_fast.py [--generate] [--timeout S] [--skip-killed]
+       [--marker 'unit or data'] [--tests PATH...] SCOPE_GLOB...
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
@@ -89,10 +91,17 @@ def write_results(mutants_dir: Path, results: dict[str, str]) -> int:
     return written
 
 
-def pytest_selection(pyproject: Path) -> list[str]:
-    """The test paths and flags `mutmut run` uses ([tool.mutmut] pytest_add_cli_args and the test selection)."""
+def pytest_selection(pyproject: Path, marker: str | None = None, paths: list[str] | None = None) -> list[str]:
+    """The test paths and flags `mutmut run` uses ([tool.mutmut] pytest_add_cli_args and the test selection);
+    `marker` replaces its `-m` tier expression, `paths` its test paths."""
     cfg = tomllib.loads(pyproject.read_text())["tool"]["mutmut"]
-    return list(cfg.get("pytest_add_cli_args_test_selection", [])) + list(cfg.get("pytest_add_cli_args", []))
+    flags = list(cfg.get("pytest_add_cli_args", []))
+    if marker is not None:
+        if "-m" not in flags:
+            flags += ["-m", marker]
+        else:
+            flags[flags.index("-m") + 1] = marker
+    return list(paths or cfg.get("pytest_add_cli_args_test_selection", [])) + flags
 
 
 class TestMap:
@@ -200,8 +209,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("scope", nargs="+", help="mutant-name globs (the Makefile's MUTATION_SCOPE)")
     ap.add_argument("--generate", action="store_true", help="(re)generate mutants/ with mutmut first")
     ap.add_argument("--timeout", type=int, default=60, help="seconds per mutant before it counts as a timeout")
-    ap.add_argument("--rerun-survivors", action="store_true",
-                    help="run only the mutants a previous run left surviving (after adding tests)")
+    ap.add_argument("--marker", help="pytest -m tier expression instead of [tool.mutmut]'s (e.g. 'unit or data')")
+    ap.add_argument("--tests", nargs="+", help="test paths instead of [tool.mutmut]'s test selection")
+    ap.add_argument("--skip-killed", action="store_true",
+                    help="after adding tests: copy tests/ into mutants/ again and leave out the mutants mutants/*.meta "
+                         "already records as killed or timed out")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.generate:
@@ -211,11 +223,12 @@ def main(argv: list[str]) -> int:
         log.error("no mutants/ here: run with --generate (from the repository root)")
         return 2
     names = mutants_in_scope(mutants_dir, args.scope)
-    if args.rerun_survivors:
+    if args.skip_killed:
+        shutil.copytree("tests", mutants_dir / "tests", dirs_exist_ok=True)
         previous = {k: v for meta in meta_files(mutants_dir)
                     for k, v in json.loads(meta.read_text())["exit_code_by_key"].items()}
-        names = [n for n in names if previous.get(n) == EXIT_CODE["survived"]]
-    selection = pytest_selection(Path("pyproject.toml"))
+        names = [n for n in names if previous.get(n) not in (EXIT_CODE["killed"], EXIT_CODE["timeout"])]
+    selection = pytest_selection(Path("pyproject.toml"), args.marker, args.tests)
     modules = mutated_modules(Path("pyproject.toml"))
     os.chdir(mutants_dir)
     sys.path.insert(0, str(Path.cwd()))  # the mutated geih/ and the copied tests/ come first

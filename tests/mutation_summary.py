@@ -55,6 +55,8 @@ def module_counts(root: Path, equivalent: frozenset[str] = frozenset(),
         statuses = {key: STATUS.get(code, "suspicious") for key, code in codes.items()
                     if not scope or any(fnmatch.fnmatchcase(key, g) for g in scope)}
         statuses.update({k: "equivalent" for k, s in statuses.items() if s == "survived" and k in equivalent})
+        if not statuses:
+            continue
         out[rel] = (Counter(statuses.values()), sorted(k for k, s in statuses.items() if s == "survived"))
     return out
 

@@ -109,7 +109,7 @@ def test_the_summary_refuses_a_malformed_equivalent_list_naming_the_line(tmp_pat
 @pytest.mark.pipeline
 def test_a_fast_run_kills_survives_and_skips_untested_mutants_of_a_small_project(tmp_path):
     """End to end on a three-function package: mutmut generates the mutants, the runner kills the ones its tests
-    see, leaves the `>` → `>=` mutant of `double_positive` alive (no test at 0) and marks the untested function's
+    see, leaves the `>` → `>=` mutant of `bonus` alive (no test at 0) and marks the untested function's
     mutants "no tests"; the summary then counts that survivor as equivalent when it is listed."""
     (tmp_path / "pkg").mkdir()
     (tmp_path / "tests").mkdir()
@@ -129,23 +129,23 @@ def test_a_fast_run_kills_survives_and_skips_untested_mutants_of_a_small_project
             return a + b
 
 
-        def double_positive(x):
-            return 2 * x if x > 0 else 0
+        def bonus(x):
+            return x + 1 if x > 0 else 0
 
 
         def untested(x):
             return x * 3
         """))
     (tmp_path / "tests" / "test_arith.py").write_text(textwrap.dedent("""\
-        from pkg.arith import add, double_positive
+        from pkg.arith import add, bonus
 
 
         def test_add():
             assert add(2, 3) == 5
 
 
-        def test_double_positive():
-            assert double_positive(1) == 2 and double_positive(3) == 6 and double_positive(-1) == 0
+        def test_bonus():
+            assert bonus(1) == 2 and bonus(3) == 4 and bonus(-2) == 0
         """))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MUTANT_UNDER_TEST")}
     run = subprocess.run([sys.executable, str(REPO / "tests" / "mutation_fast.py"), "--generate", "pkg.arith.*"],
@@ -156,7 +156,7 @@ def test_a_fast_run_kills_survives_and_skips_untested_mutants_of_a_small_project
     untested = {k for k in status if ".x_untested__" in k}
     assert untested and {status[k] for k in untested} == {"no tests"}
     survivors = sorted(k for k, s in status.items() if s == "survived")
-    assert len(survivors) == 1 and ".x_double_positive__" in survivors[0]
+    assert len(survivors) == 1 and ".x_bonus__" in survivors[0]
     assert ">= 0" in (tmp_path / "mutants" / "pkg" / "arith.py").read_text().split(
         f"def {survivors[0].rpartition('.')[2]}(")[1].split("def ")[0]
     assert {s for k, s in status.items() if k not in untested and k not in survivors} == {"killed"}
@@ -168,3 +168,26 @@ def test_a_fast_run_kills_survives_and_skips_untested_mutants_of_a_small_project
     assert summary.returncode == 0, summary.stderr
     total = json.loads((tmp_path / "summary.json").read_text())["total"]
     assert (total["survived"], total["equivalent"], total["killed_non_equivalent_pct"]) == (0, 1, 100.0)
+
+    # a test added for the survivor: --skip-killed copies tests/ again and runs only what is not killed yet
+    with (tmp_path / "tests" / "test_arith.py").open("a") as f:
+        f.write("\n\ndef test_bonus_at_zero():\n    assert bonus(0) == 0\n")
+    rerun = subprocess.run([sys.executable, str(REPO / "tests" / "mutation_fast.py"), "--skip-killed", "pkg.arith.*"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert f"{len(untested) + 1} mutants to run" in rerun.stderr
+    codes = json.loads((tmp_path / "mutants" / "pkg" / "arith.py.meta").read_text())["exit_code_by_key"]
+    assert mutation_summary.STATUS[codes[survivors[0]]] == "killed"
+
+
+@pytest.mark.unit
+def test_the_test_selection_is_mutmuts_unless_a_tier_or_paths_are_given(tmp_path):
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.mutmut]\npytest_add_cli_args = ["-p", "no:cacheprovider", "-m", "unit", "--ignore=x"]\n'
+                         'pytest_add_cli_args_test_selection = ["tests/a", "tests/b"]\n')
+    assert mutation_fast.pytest_selection(pyproject) == ["tests/a", "tests/b", "-p", "no:cacheprovider", "-m", "unit",
+                                                         "--ignore=x"]
+    assert mutation_fast.pytest_selection(pyproject, "unit or data", ["tests/c"]) == [
+        "tests/c", "-p", "no:cacheprovider", "-m", "unit or data", "--ignore=x"]
+    pyproject.write_text('[tool.mutmut]\npytest_add_cli_args_test_selection = ["tests"]\n')
+    assert mutation_fast.pytest_selection(pyproject, "data") == ["tests", "-m", "data"]

@@ -75,10 +75,8 @@ def check_prepare_params(p: dict[str, Any]) -> None:
 
 def prodes_years_covered(dates: pd.DatetimeIndex) -> list[int]:
     """PRODES years (Aug Y−1 – Jul Y) fully inside the daily `dates`."""
-    first = dates[0].year + (1 if dates[0] > pd.Timestamp(dates[0].year - 1, 8, 1) else 0)
-    years = [y for y in range(first, dates[-1].year + 1)
-             if pd.Timestamp(y - 1, 8, 1) >= dates[0] and pd.Timestamp(y, 7, 31) <= dates[-1]]
-    return years
+    candidates = range(dates[0].year + 1, dates[-1].year + 1)  # year Y starts on 1 Aug of Y−1 ≥ the first day
+    return [y for y in candidates if pd.Timestamp(y - 1, 8, 1) >= dates[0] and pd.Timestamp(y, 7, 31) <= dates[-1]]
 
 
 def vegetation_stats(grid: Grid, cells: pd.DataFrame, vi: pd.DataFrame, years: list[int]) -> pd.DataFrame:

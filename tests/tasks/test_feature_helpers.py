@@ -30,6 +30,7 @@ def cells() -> pd.DataFrame:
 def test_prodes_year_of_and_the_last_complete_one():
     months = pd.DatetimeIndex(["2020-07-31", "2020-08-01", "2021-01-15", "2021-07-01"])
     assert common.prodes_year_of(months).tolist() == [2020, 2021, 2021, 2021]
+    assert common.prodes_year_of(months).dtype == np.int64  # the panels' year keys (DatetimeIndex.year is int32)
     assert common.last_complete_prodes_year(months).tolist() == [2019, 2020, 2020, 2020]
 
 
@@ -82,8 +83,10 @@ def test_landcover_fractions_and_dominant_class():
     lc = pd.DataFrame({"lat": [lat0, lat0, lat0, lat0, lat1, lat0, 50.0],
                        "lon": [lon0, lon0, lon0, lon0, lon1, lon0, 0.0],
                        "year": [2020, 2020, 2020, 2020, 2020, 2021, 2020],
-                       "class_code": [3, 3, 15, 39, 4, 15, 3]})
-    out = common.landcover_fractions(GRID, c, lc).set_index(["cell_id", "year"])
+                       "class_code": [3, 3, 15, 39, 4, 15, 3]}).astype({"year": "int32"})  # as the loader reads it
+    frame = common.landcover_fractions(GRID, c, lc)
+    assert frame["year"].dtype == np.int64  # the panels' year key type, whatever the raster years' type
+    out = frame.set_index(["cell_id", "year"])
     first = out.loc[(IDS[0], 2020)]
     assert first["lc_forest"] == 0.5 and first["lc_pasture"] == 0.25 and first["lc_agriculture"] == 0.25
     assert out.loc[(IDS[1], 2020), "lc_savanna"] == 1.0 and out.loc[(IDS[0], 2021), "lc_pasture"] == 1.0
