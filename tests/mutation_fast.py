@@ -16,7 +16,7 @@ one process, so a test that leaks state between runs could mask a mutant (each m
 module fixtures rebuilt); RuntimeWarnings are errors, as in `make test`.
 
 Usage (repo root): python tests/mutation_fast.py [--generate] [--timeout S] [--skip-killed]
-       [--marker 'unit or data'] [--tests PATH...] SCOPE_GLOB...
+       [--marker 'unit or data'] [--tests PATH]... SCOPE_GLOB...
 """
 
 from __future__ import annotations
@@ -210,7 +210,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--generate", action="store_true", help="(re)generate mutants/ with mutmut first")
     ap.add_argument("--timeout", type=int, default=60, help="seconds per mutant before it counts as a timeout")
     ap.add_argument("--marker", help="pytest -m tier expression instead of [tool.mutmut]'s (e.g. 'unit or data')")
-    ap.add_argument("--tests", nargs="+", help="test paths instead of [tool.mutmut]'s test selection")
+    ap.add_argument("--tests", action="append", help="a test path instead of [tool.mutmut]'s test selection "
+                    "(repeat for several)")
     ap.add_argument("--skip-killed", action="store_true",
                     help="after adding tests: copy tests/ into mutants/ again and leave out the mutants mutants/*.meta "
                          "already records as killed or timed out")
