@@ -89,7 +89,8 @@ test-pipeline: $(STAMP)
 # Mutation testing of the scientific core ([tool.mutmut] in pyproject.toml), driven by the fast tier; prints
 # killed/surviving mutants per module. Slow (tens of minutes on 2 cores); results stay in mutants/.
 # The scope: the scientific functions of the files [tool.mutmut] mutates (not the raw-folder plumbing of
-# prepare, the weather cube or MLflow I/O, which the data and pipeline tiers test): every deforestation function
+# prepare, the weather cube or the MLflow client calls of the registry, which the data and pipeline tiers test:
+# the registry's rules are in, its MLflow I/O is not): every deforestation function
 # but prepare (`x_[!p]*`, and `x_p[ar][!e]*` for panel_years, prior_clearing_distance, prodes_years_covered).
 MUTATION_JOBS ?= 2
 # Deforestation's prepare (raw folders → panel: the merges of every feature group) is reached by the data tier's
@@ -106,7 +107,10 @@ MUTATION_SCOPE ?= 'geih.domain.fire_index.*' 'geih.domain.risk_levels.*' 'geih.i
 	'geih.tasks.common.x_landcover_fractions__*' 'geih.tasks.common.x_clearing_by_cell_year__*' \
 	'geih.tasks.common.x_assign_states__*' 'geih.domain.grid.x_cell_positions__*' \
 	'geih.ingest.sources.landcover.x_dominant_class__*' 'geih.ingest.sources.landcover.x_pixel_weights__*' \
-	'geih.modelling.splits.*' 'geih.modelling.metrics.*' 'geih.modelling.truth.*' 'geih.lifecycle.registry.*' \
+	'geih.modelling.splits.*' 'geih.modelling.metrics.*' 'geih.modelling.truth.*' \
+	'geih.lifecycle.registry.x_check_register_params__*' 'geih.lifecycle.registry.x__finite__*' \
+	'geih.lifecycle.registry.x_decide_alias__*' 'geih.lifecycle.registry.x_metric_tags__*' \
+	'geih.lifecycle.registry.x_registered_name__*' \
 	'geih.lifecycle.bundle_files.predict.x_risk_level*' 'geih.lifecycle.bundle_files.predict.x_predict__*'
 mutation: $(STAMP)
 	rm -rf mutants
