@@ -229,6 +229,8 @@ def test_a_vegetation_index_file_without_rows_is_refused_naming_the_folder(four_
         pd.read_parquet(path).iloc[:0].to_parquet(path, index=False)
 
     raw = perturbed_copy(four_year_world, tmp_path, empty)
-    with pytest.raises(DataError, match="no vegetation-index rows") as caught:
+    with pytest.raises(DataError) as caught:
         deforestation.prepare(raw, PARAMS)
     assert caught.value.file == "vegetation_index/"
+    assert str(caught.value) == ("file vegetation_index/: no vegetation-index rows: the NDVI/EVI features and their "
+                                 "anomalies need the composites of every panel year")
