@@ -137,7 +137,7 @@ def main() -> None:
     start = time.perf_counter()
     with PeakMemory() as peak, LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                                             memory_limit=args.memory_limit, host="127.0.0.1",
-                                            dashboard_address=None) as cluster, Client(cluster) as client:
+                                            dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
         result["cluster_start_s"] = round(time.perf_counter() - start, 2)
         shared = client.scatter(template, broadcast=True)
         t0 = time.perf_counter()
