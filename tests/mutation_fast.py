@@ -37,6 +37,8 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
+
 log = logging.getLogger("mutation_fast")
 
 # exit codes mutmut stores per mutant (mutmut.stats.status_by_exit_code)
@@ -145,7 +147,7 @@ def run_mutant(mutant: str, tests: list[str], timeout_s: int) -> str:
     signal.alarm(timeout_s)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            code = __import__("pytest").main(["-x", *tests, *PYTEST_BASE])
+            code = pytest.main(["-x", *tests, *PYTEST_BASE])
         return "survived" if code == 0 else "killed"
     except _Timeout:
         return "timeout"
@@ -184,7 +186,6 @@ def imported_outside(modules: Iterable[str], root: Path) -> list[str]:
 def map_tests(selection: list[str], mutated_modules: list[str]) -> TestMap:
     """The stats run: the clean suite once, recording which tests reach which mutated function."""
     import mutmut.mutation.trampoline as trampoline
-    import pytest
 
     test_map = TestMap()
     original = trampoline.record_trampoline_hit
