@@ -99,6 +99,8 @@ MUTATION_DATA_SCOPE ?= 'geih.tasks.deforestation.x_prepare__*'
 MUTATION_DATA_TESTS ?= tests/tasks
 # survivors triaged by hand as equivalent (one `mutant name<TAB>reason` per line): counted apart by the summary
 MUTATION_EQUIVALENT ?= docs/mutation-equivalent.tsv
+MUTATION_SUMMARY = $(BIN)/python tests/mutation_summary.py --survivors --equivalent $(MUTATION_EQUIVALENT) \
+	--json mutants/summary.json
 MUTATION_SCOPE ?= 'geih.domain.fire_index.*' 'geih.domain.risk_levels.*' 'geih.ingest.sources.hotspot_rules.*' \
 	'geih.tasks.fire_risk.x_featurize__*' 'geih.tasks.fire_risk.x__*' 'geih.tasks.fire_risk.x_monthly_hotspot_counts__*' \
 	'geih.tasks.deforestation.x_[!p]*' 'geih.tasks.deforestation.x_p[ar][!e]*' \
@@ -116,8 +118,7 @@ mutation: $(STAMP)
 	rm -rf mutants
 	env -u PYTHONPATH $(BIN)/mutmut run --max-children $(MUTATION_JOBS) $(MUTATION_SCOPE) > mutants.log 2>&1 \
 		|| (tail -40 mutants.log; exit 1)
-	$(BIN)/python tests/mutation_summary.py --survivors --equivalent $(MUTATION_EQUIVALENT) --scope $(MUTATION_SCOPE) \
-		--json mutants/summary.json
+	$(MUTATION_SUMMARY) --scope $(MUTATION_SCOPE)
 
 # The same mutants and test selection, run in one process (tests/mutation_fast.py: each mutant runs only the tests
 # that reach its function, fastest first): ~65 min for the unit scope and ~36 min for prepare's data-tier run on the
@@ -128,8 +129,7 @@ mutation-fast: $(STAMP)
 	env -u PYTHONPATH $(BIN)/python tests/mutation_fast.py --generate $(MUTATION_SCOPE)
 	env -u PYTHONPATH $(BIN)/python tests/mutation_fast.py --marker 'unit or data' --tests $(MUTATION_DATA_TESTS) \
 		$(MUTATION_DATA_SCOPE)
-	$(BIN)/python tests/mutation_summary.py --survivors --equivalent $(MUTATION_EQUIVALENT) \
-		--scope $(MUTATION_SCOPE) $(MUTATION_DATA_SCOPE) --json mutants/summary.json
+	$(MUTATION_SUMMARY) --scope $(MUTATION_SCOPE) $(MUTATION_DATA_SCOPE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

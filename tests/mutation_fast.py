@@ -69,12 +69,16 @@ def meta_files(mutants_dir: Path) -> list[Path]:
     return sorted(mutants_dir.rglob("*.py.meta"))
 
 
+def stored_codes(mutants_dir: Path) -> dict[str, int | None]:
+    """Every generated mutant with the exit code its .meta records (None: not run yet)."""
+    return {key: code for meta in meta_files(mutants_dir)
+            for key, code in json.loads(meta.read_text())["exit_code_by_key"].items()}
+
+
 def mutants_in_scope(mutants_dir: Path, patterns: Iterable[str]) -> list[str]:
     """Every generated mutant whose name matches the scope, in mutant order."""
     patterns = list(patterns)
-    names = [key for meta in meta_files(mutants_dir)
-             for key in json.loads(meta.read_text())["exit_code_by_key"] if in_scope(key, patterns)]
-    return sorted(names, key=mutant_order)
+    return sorted((key for key in stored_codes(mutants_dir) if in_scope(key, patterns)), key=mutant_order)
 
 
 def write_results(mutants_dir: Path, results: dict[str, str]) -> int:
@@ -226,10 +230,11 @@ def main(argv: list[str]) -> int:
         return 2
     names = mutants_in_scope(mutants_dir, args.scope)
     if args.skip_killed:
+        from mutmut.stats import status_by_exit_code
+
         shutil.copytree("tests", mutants_dir / "tests", dirs_exist_ok=True)
-        previous = {k: v for meta in meta_files(mutants_dir)
-                    for k, v in json.loads(meta.read_text())["exit_code_by_key"].items()}
-        names = [n for n in names if previous.get(n) not in (EXIT_CODE["killed"], EXIT_CODE["timeout"])]
+        previous = stored_codes(mutants_dir)  # `make mutation` records other killed/timeout codes than this runner
+        names = [n for n in names if status_by_exit_code.get(previous[n]) not in ("killed", "timeout")]
     selection = pytest_selection(Path("pyproject.toml"), args.marker, args.tests)
     modules = mutated_modules(Path("pyproject.toml"))
     os.chdir(mutants_dir)

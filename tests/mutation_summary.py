@@ -19,10 +19,8 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
-# mutmut's exit codes (mutmut.stats.status_by_exit_code); anything else is "suspicious"
-STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
-          -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", -11: "segfault", -9: "segfault",
-          37: "caught by type check", None: "not checked"}
+from mutmut.stats import status_by_exit_code as STATUS  # mutmut's exit code → status; unknown codes: "suspicious"
+
 COLUMNS = ("killed", "timeout", "survived", "equivalent", "no tests", "not checked", "suspicious")
 
 
