@@ -129,3 +129,26 @@ def test_foreach_lists_name_every_task():
             kind = STAGES_FOR_KIND.get(name)
             expected = [t for t in task_names() if kind is None or get_task(t).kind == kind]
             assert sorted(stage["foreach"]) == sorted(expected), f"dvc.yaml stage {name}: foreach"
+
+
+def train_keys() -> set[str]:
+    """Every key the train stage reads from the shared `train` group: its settings and every hyperparameter."""
+    from geih.modelling.families import HYPERPARAMETERS, TRAIN_SETTINGS
+
+    return {*TRAIN_SETTINGS, *HYPERPARAMETERS}
+
+
+def test_train_declares_every_shared_key_and_only_its_own_task():
+    declared = STAGES["train"]["do"]["params"]
+    train = [p for p in declared if p.startswith("train")]
+    assert sorted(train) == sorted([*(f"train.{k}" for k in train_keys()), "train.${item}"])
+    assert "train" not in declared  # the whole group would re-run every task on any task's change
+
+
+def test_params_yaml_lists_every_shared_train_key_and_no_other():
+    """DVC tracks declared keys only: a shared key missing from params.yaml could not be declared, and one
+    params.yaml has beyond the declared list would change nothing when set (`dvc exp run -S`)."""
+    train = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train"]
+    shared = {k for k in train if k not in task_names()}
+    assert shared == train_keys()
+    assert all(isinstance(train[t], dict) for t in task_names())

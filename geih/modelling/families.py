@@ -358,7 +358,8 @@ def train_config(train: Mapping[str, Any], task: str, tasks: list[str] | tuple[s
 def resolve_train_params(train: Mapping[str, Any], task: str,
                          tasks: list[str] | tuple[str, ...]) -> tuple[str, dict[str, Any]]:
     """(model name, complete hyperparameters) for `task`: the family's defaults, overridden by the
-    shared `train.<key>`, overridden by `train.<task>.<key>`.
+    shared `train.<key>`, overridden by `train.<task>.<key>`. A null value sets nothing at its level
+    (params.yaml lists every shared key, null where each family keeps its own default).
 
     Every shared key must be a hyperparameter of some family and every value must fit its schema,
     whichever model uses it; a task key must be one too. `train.<task>.model` is required. Any
@@ -368,7 +369,9 @@ def resolve_train_params(train: Mapping[str, Any], task: str,
     for key, value in train.items():
         if key in tasks or key in TRAIN_SETTINGS:
             continue
-        shared[key] = _known(key, f"train.{key}").check(value, f"train.{key}")
+        known = _known(key, f"train.{key}")
+        if value is not None:
+            shared[key] = known.check(value, f"train.{key}")
     own = train.get(task)
     if own is None:
         raise ParamsError(f"train.{task}.model", "missing: name the model for this task")
@@ -381,7 +384,10 @@ def resolve_train_params(train: Mapping[str, Any], task: str,
     for key, value in own.items():
         if key == "model":
             continue
-        overrides[key] = _known(key, f"train.{task}.{key}").check(value, f"train.{task}.{key}")
+        known = _known(key, f"train.{task}.{key}")
+        if value is None:
+            continue
+        overrides[key] = known.check(value, f"train.{task}.{key}")
         if spec.hyperparameter(key) is None:
             log.warning("train.%s.%s is ignored: %s does not use %s (it uses %s)", task, key, spec.name, key,
                         [h.name for h in spec.hyperparameters])

@@ -109,8 +109,8 @@ def test_params_yaml_values_override_the_defaults(task: str):
     name = config.spec.name
     assert name == train[task]["model"]
     for key, value in config.hyperparameters.items():
-        given = train[task].get(key, train.get(key))
-        assert value == (given if key in train or key in train[task] else config.spec.defaults[key]), key
+        given = train[task].get(key, train.get(key))  # null (reg_lambda) = the family's default
+        assert value == (config.spec.defaults[key] if given is None else given), key
     assert estimator_values(name, config.build()) == expected_values(name, config.hyperparameters)
     assert config.logged_params()["model"] == name and config.logged_params()["seed"] == train["seed"]
 
@@ -122,6 +122,16 @@ def test_task_keys_override_shared_keys_and_unused_shared_keys_are_left_out():
     assert "C" not in hp  # logistic regression's; xgboost does not use it
     name, hp = resolve_train_params(train, "deforestation", TASKS)
     assert name == "lightgbm" and hp["max_depth"] == 3 and hp["n_estimators"] == 50
+
+
+def test_a_null_value_sets_nothing_at_its_level():
+    """null shared: the family's default; null in the task: the shared value (still checked) applies."""
+    train = {**BASE, "reg_lambda": None, "n_estimators": 50, "fire_risk": {"model": "xgboost", "n_estimators": None}}
+    name, hp = resolve_train_params(train, "fire_risk", TASKS)
+    assert hp == {**SPECS["xgboost"].defaults, "n_estimators": 50}
+    assert resolve_train_params(train, "deforestation", TASKS)[1]["reg_lambda"] == SPECS["lightgbm"].defaults["reg_lambda"]
+    with pytest.raises(ParamsError, match="train.reg_lambda"):
+        resolve_train_params({**train, "reg_lambda": -1.0}, "fire_risk", TASKS)
 
 
 def test_a_task_key_the_model_does_not_use_is_named_in_a_warning(caplog):
@@ -163,7 +173,8 @@ def test_train_device_reaches_xgboost_and_lightgbm_says_it_ignores_it(caplog):
     ({"C": 0}, "train.C", "> 0"),  # refused although neither task's model uses C
     ({"calibration": "platt"}, "train.calibration", "['none', 'sigmoid', 'isotonic']"),
     ({"device": "tpu"}, "train.device", "['cpu', 'cuda']"),
-    ({"device": None}, "train.device", "['cpu', 'cuda']"),
+    ({"bogus": None}, "train.bogus", "unknown hyperparameter"),  # null sets nothing, but the key is checked
+    ({"fire_risk": {"model": "xgboost", "nonsense": None}}, "train.fire_risk.nonsense", "unknown hyperparameter"),
     ({"bogus": 1}, "train.bogus", "unknown hyperparameter"),
     ({"min_samples_leaf": [1, 2]}, "train.min_samples_leaf", "expected an integer"),
     ({"fire_risk": {"model": "xgboost", "max_depth": -2}}, "train.fire_risk.max_depth", "0 = no limit"),
