@@ -1,7 +1,7 @@
-"""What a params change re-runs, now that train@<task> declares the whole `train` group: a shared
-hyperparameter re-runs train and what follows for both tasks; a change in one task's section re-trains the
-other task too, which reproduces its identical model, so nothing after that re-runs, and nothing before train
-re-runs (experiments skip upstream stages); a bad value stops the experiment naming the key."""
+"""What a params change re-runs, now that train@<task> declares the shared `train` keys and its own
+`train.<task>` section: a shared hyperparameter re-runs train and what follows for every task; a change in one
+task's section re-runs that task's stages only, and nothing before train re-runs (experiments skip upstream
+stages); a bad value stops the experiment naming the key."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from geih.tasks import task_names
 from tests.pipeline.mlflow_support import copy_repo, sh
@@ -51,13 +52,25 @@ def test_experiment_skips_upstream_stages(scope_repo: Path, fire_only: str):
     assert "fire-only" in names and "n_estimators" in names and "max_depth" in names
 
 
-def test_one_tasks_change_reruns_nothing_after_the_other_tasks_train(fire_only: str):
+def test_one_tasks_change_reruns_that_task_only(fire_only: str):
     text = fire_only
-    for stage in ("train@fire_risk", "evaluate@fire_risk", "register@fire_risk", "package@fire_risk",
-                  "train@deforestation"):
+    for stage in ("train@fire_risk", "evaluate@fire_risk", "register@fire_risk", "package@fire_risk"):
         assert f"Running stage '{stage}'" in text, (stage, text[-3000:])
-    for stage in ("featurize@fire_risk", "evaluate@deforestation", "register@deforestation", "package@deforestation"):
+    others = [t for t in task_names() if t != "fire_risk"]
+    for stage in ("featurize@fire_risk", *(f"{s}@{t}" for t in others for s in ("train", "evaluate", "register"))):
         assert f"Running stage '{stage}'" not in text, (stage, text[-3000:])
+
+
+def test_a_task_section_dirties_that_tasks_stages_only(scope_repo: Path):
+    params = (scope_repo / "params.yaml").read_text()
+    changed = yaml.safe_load(params)
+    changed["train"]["deforestation"]["max_depth"] = 3
+    try:
+        (scope_repo / "params.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
+        # package@<task> declares train.<task> too: the bundle records the task's hyperparameters
+        assert status_stages(scope_repo) == {"train@deforestation", "package@deforestation"}
+    finally:
+        (scope_repo / "params.yaml").write_text(params)
 
 
 def test_a_bad_hyperparameter_stops_the_experiment_naming_the_key(scope_repo: Path):
