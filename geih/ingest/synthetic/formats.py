@@ -46,18 +46,45 @@ def write_json(path: Path, obj: Any) -> None:
     write_text(path, json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
 
 
+PARQUET_ROW_GROUP = 1_000_000
+
+
+def _arrow_table(frame: pd.DataFrame, types: dict[str, pa.DataType]) -> pa.Table:
+    """`frame`'s columns as an Arrow table (no pandas index or metadata), `types` where given."""
+    return pa.Table.from_arrays([pa.array(frame[name].to_numpy(), type=types.get(name)) for name in frame.columns],
+                                names=list(frame.columns))
+
+
 def write_parquet(path: Path, frame: pd.DataFrame, types: dict[str, pa.DataType] | None = None) -> None:
     """Parquet via pyarrow: no pandas index or metadata, fixed row groups, zstd."""
+    write_parquet_chunks(path, [frame], types)
+
+
+def write_parquet_chunks(path: Path, chunks: Iterable[pd.DataFrame],
+                         types: dict[str, pa.DataType] | None = None) -> None:
+    """One Parquet file from consecutive frames of the same columns, one frame in memory at a time.
+
+    The bytes are those of `write_parquet` on the concatenated frame when every chunk but the last holds a
+    multiple of PARQUET_ROW_GROUP rows (row groups then fall where they would); other sizes give smaller row
+    groups at the chunk ends, the same rows. An empty iterable is a ValueError (no schema to write)."""
     types = types or {}
-    arrays, names = [], []
-    for name in frame.columns:
-        values = frame[name].to_numpy()
-        arrays.append(pa.array(values, type=types.get(name)))
-        names.append(name)
-    table = pa.Table.from_arrays(arrays, names=names)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = atomic_path(path)
-    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000, write_statistics=True)
+    writer = None
+    try:
+        for frame in chunks:
+            table = _arrow_table(frame, types)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd", write_statistics=True)
+            writer.write_table(table, row_group_size=PARQUET_ROW_GROUP)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    if writer is None:
+        raise ValueError(f"no chunks to write to {path}")
+    writer.close()
     _commit(tmp, path)
 
 

@@ -8,6 +8,7 @@ and lowers rhmin, so one month's dryness tells something about the next.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,17 +188,36 @@ def monthly(weather: Weather) -> MonthlyWeather:
 def weather_table(cells: pd.DataFrame, weather: Weather) -> pd.DataFrame:
     """The published daily table over the span: date, lat, lon, precip_mm, tmax_c, rhmin_pct, wind_ms,
     elevation_m; one row per cell per day, ordered by date then cell."""
+    return next(weather_table_chunks(cells, weather, len(cells) * (len(weather.dates) - weather.n_burn)))
+
+
+def weather_table_chunks(cells: pd.DataFrame, weather: Weather, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
+    """`weather_table`'s rows in consecutive frames of `rows_per_chunk` rows (the last one shorter), so that
+    the table is never whole in memory; their concatenation is `weather_table` exactly."""
+    if rows_per_chunk < 1:
+        raise ValueError(f"rows_per_chunk must be ≥ 1, got {rows_per_chunk}")
     n_cells = len(cells)
-    span = slice(weather.n_burn, None)
-    dates = weather.dates[span]
-    n_days = len(dates)
-    return pd.DataFrame({
-        "date": np.repeat(dates.values, n_cells),
-        "lat": np.tile(cells["lat"].to_numpy(), n_days),
-        "lon": np.tile(cells["lon"].to_numpy(), n_days),
-        "precip_mm": np.round(weather.precip[:, span].T.ravel(), 1).astype(np.float32),
-        "tmax_c": np.round(weather.tmax[:, span].T.ravel(), 1).astype(np.float32),
-        "rhmin_pct": np.round(weather.rhmin[:, span].T.ravel(), 1).astype(np.float32),
-        "wind_ms": np.round(weather.wind[:, span].T.ravel(), 1).astype(np.float32),
-        "elevation_m": np.tile(np.round(weather.elevation, 0), n_days).astype(np.float32),
-    })
+    dates = weather.dates[weather.n_burn:]
+    lat, lon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
+    elevation = np.round(weather.elevation, 0)
+    total = n_cells * len(dates)
+    for start in range(0, total, rows_per_chunk):
+        stop = min(start + rows_per_chunk, total)
+        first_day, end_day = start // n_cells, (stop - 1) // n_cells + 1  # the days the rows fall on
+        rows = slice(start - first_day * n_cells, stop - first_day * n_cells)
+        days = slice(weather.n_burn + first_day, weather.n_burn + end_day)
+        n_days = end_day - first_day
+
+        def daily(field: np.ndarray, days: slice = days, rows: slice = rows) -> np.ndarray:
+            return np.round(field[:, days].T.ravel(), 1).astype(np.float32)[rows]
+
+        yield pd.DataFrame({
+            "date": np.repeat(dates.values[first_day:end_day], n_cells)[rows],
+            "lat": np.tile(lat, n_days)[rows],
+            "lon": np.tile(lon, n_days)[rows],
+            "precip_mm": daily(weather.precip),
+            "tmax_c": daily(weather.tmax),
+            "rhmin_pct": daily(weather.rhmin),
+            "wind_ms": daily(weather.wind),
+            "elevation_m": np.tile(elevation, n_days).astype(np.float32)[rows],
+        })

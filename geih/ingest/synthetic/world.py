@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 STREAMS = ("geography", "landcover", "elevation", "weather", "deforestation", "polygons", "prodes", "fire",
            "detection", "records", "vegetation", "fire_regime")
 DEFORESTATION_THRESHOLD_KM2 = 1.0
+WEATHER_CHUNK_ROW_GROUPS = 2  # Parquet row groups of the daily weather built and written at a time
 TIMESTAMP = pa.timestamp("ms")
 
 
@@ -158,17 +159,18 @@ def write_raw(world: World, raw_dir: Path) -> dict[str, int]:
                       world.pix.pixel_deg)
     counts[rel] = len(world.landcover)
 
-    tables = {
-        "weather/weather_daily.parquet": lambda: wx.weather_table(world.cells, world.weather),
-        "vegetation_index/mod13_16day.parquet": lambda: veg.vegetation_table(
-            world.cells, world.weather, world.fractions, world.cleared_monthly, world.monthly.months,
-            world.config.start_year, world.config.end_year, rng["vegetation"]),
-    }
-    for rel, make in tables.items():
-        table = make()
-        fmt.write_parquet(raw_dir / rel, table, {"date": TIMESTAMP})
-        counts[rel] = len(table)
-        del table
+    # the daily weather, the largest table, in chunks of whole row groups (never whole in memory; same bytes)
+    rel = "weather/weather_daily.parquet"
+    chunks = wx.weather_table_chunks(world.cells, world.weather, WEATHER_CHUNK_ROW_GROUPS * fmt.PARQUET_ROW_GROUP)
+    fmt.write_parquet_chunks(raw_dir / rel, chunks, {"date": TIMESTAMP})
+    counts[rel] = len(world.cells) * (len(world.weather.dates) - world.weather.n_burn)
+    rel = "vegetation_index/mod13_16day.parquet"
+    table = veg.vegetation_table(world.cells, world.weather, world.fractions, world.cleared_monthly,
+                                 world.monthly.months, world.config.start_year, world.config.end_year,
+                                 rng["vegetation"])
+    fmt.write_parquet(raw_dir / rel, table, {"date": TIMESTAMP})
+    counts[rel] = len(table)
+    del table
 
     prodes = defo.prodes_table(world.clearing.polygons, world.polygons, world.cells, world.config.prodes_years,
                                rng["prodes"])
@@ -199,12 +201,12 @@ def write_hotspots(world: World, raw_dir: Path) -> dict[str, int]:
     fmt.write_delimited(raw_dir / name, fmt.annual_all_satellites_frame(world.hotspots[annual]),
                         fmt.ANNUAL_COLUMNS)
     counts[name] = int(annual.sum())
-    formatted = fmt.bdqueimadas_frame(world.hotspots)
     month_key = world.hotspots["time"].to_numpy().astype("datetime64[M]")
     for m in world.span_months[world.span_months.year > first]:
         sel = month_key == np.datetime64(m, "M")
         name = f"hotspots/focos_mensal_br_{m.year}{m.month:02d}.csv"
-        fmt.write_bdqueimadas(raw_dir / name, formatted[sel])
+        # formatted a month at a time: the whole table as strings was acquire's peak (+1.1 GB at 0.25°)
+        fmt.write_bdqueimadas(raw_dir / name, fmt.bdqueimadas_frame(world.hotspots[sel]))
         counts[name] = int(sel.sum())
     return counts
 
