@@ -15,6 +15,21 @@ import pytest  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def load_benchmark(name: str):
+    """benchmarks/<name>.py imported as module `name` (registered in sys.modules, where its dataclasses look
+    their module up), with benchmarks/ importable for its `servers` helpers."""
+    import importlib.util
+    import sys
+
+    if str(REPO_ROOT / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def tiny_world(tmp_path_factory) -> Path:
     """A small synthetic world (1.5° grid, 3 years) generated once; returns its raw folder."""

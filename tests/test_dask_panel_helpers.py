@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from geih.domain.grid import Grid
-from tests.conftest import REPO_ROOT
+from tests.conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("dask_panel", REPO_ROOT / "benchmarks" / "dask_panel.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("dask_panel")
 
 
 def test_fine_cells_tile_their_coarse_cells(bench):

@@ -3,24 +3,18 @@ parsing, per-stage summary, the grid override."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, load_benchmark
 
 
 @pytest.fixture(scope="module")
 def cost():
-    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("pipeline_cost", REPO_ROOT / "benchmarks" / "pipeline_cost.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["pipeline_cost"] = module  # its dataclass looks its module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("pipeline_cost")
 
 
 def test_stage_commands_expand_foreach_in_file_order(cost):
@@ -108,10 +102,7 @@ def test_share_is_the_fraction_of_wall_and_cpu_the_named_stages_take(cost):
 
 
 def test_before_after_trees_each_get_their_own_mlflow_store_and_code(cost, tmp_path):
-    spec = importlib.util.spec_from_file_location("stages_before_after",
-                                                  REPO_ROOT / "benchmarks" / "stages_before_after.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("stages_before_after")
     env = module.tree_env(tmp_path)
     assert env["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'mlflow.db'}"
     assert env["PYTHONPATH"] == str(tmp_path) and env["DVC_NO_ANALYTICS"] == "1" and "DVC_ROOT" not in env
