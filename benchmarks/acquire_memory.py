@@ -69,14 +69,15 @@ def peak_raisers(phases: list[dict[str, Any]]) -> list[tuple[str, float]]:
     return sorted([r for r in raised if r[1] > 0], key=lambda r: -r[1])
 
 
-PHASES = {
-    "weather": ["generate_weather", "monthly", "weather_table_chunks"],
-    "deforestation": ["simulate_clearing", "polygon_geometries", "prodes_table"],
-    "fires": ["sample_fires", "detect", "hotspot_records"],
-    "landcover": ["base_landcover"],
-    "vegetation": ["vegetation_table"],
-    "world": ["build_world", "write_raw", "write_hotspots", "write_truth", "write_maps"],
-    "formats": ["write_parquet_chunks", "write_geotiff", "annual_all_satellites_frame"],
+SYNTHETIC = "geih.ingest.synthetic."
+PHASES = {  # module → its functions to wrap
+    SYNTHETIC + "weather": ["generate_weather", "monthly", "weather_table_chunks"],
+    SYNTHETIC + "deforestation": ["simulate_clearing", "polygon_geometries", "prodes_table"],
+    SYNTHETIC + "fires": ["sample_fires", "detect", "hotspot_records"],
+    SYNTHETIC + "landcover": ["base_landcover"],
+    SYNTHETIC + "vegetation": ["vegetation_table"],
+    SYNTHETIC + "world": ["build_world", "write_raw", "write_hotspots", "write_truth", "write_maps"],
+    SYNTHETIC + "formats": ["write_parquet_chunks", "write_geotiff", "annual_all_satellites_frame"],
 }
 
 
@@ -91,8 +92,8 @@ def main() -> None:
     from geih.ingest.synthetic import world as world_module
 
     phases: list[dict[str, Any]] = []
-    for short, names in PHASES.items():
-        record_phases(importlib.import_module(f"geih.ingest.synthetic.{short}"), names, phases)
+    for module, names in PHASES.items():
+        record_phases(importlib.import_module(module), names, phases)
     params = dict(yaml.safe_load((REPO / "params.yaml").read_text())["acquire"])
     params.pop("source", None)
     if args.grid_deg is not None:
