@@ -185,15 +185,10 @@ def monthly(weather: Weather) -> MonthlyWeather:
     )
 
 
-def weather_table(cells: pd.DataFrame, weather: Weather) -> pd.DataFrame:
-    """The published daily table over the span: date, lat, lon, precip_mm, tmax_c, rhmin_pct, wind_ms,
-    elevation_m; one row per cell per day, ordered by date then cell."""
-    return next(weather_table_chunks(cells, weather, len(cells) * (len(weather.dates) - weather.n_burn)))
-
-
 def weather_table_chunks(cells: pd.DataFrame, weather: Weather, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
-    """`weather_table`'s rows in consecutive frames of `rows_per_chunk` rows (the last one shorter), so that
-    the table is never whole in memory; their concatenation is `weather_table` exactly."""
+    """The published daily table over the span (date, lat, lon, precip_mm, tmax_c, rhmin_pct, wind_ms,
+    elevation_m; one row per cell per day, ordered by date then cell) in consecutive frames of
+    `rows_per_chunk` rows, the last one shorter, so that the whole table is never in memory."""
     if rows_per_chunk < 1:
         raise ValueError(f"rows_per_chunk must be ≥ 1, got {rows_per_chunk}")
     n_cells = len(cells)
@@ -207,17 +202,18 @@ def weather_table_chunks(cells: pd.DataFrame, weather: Weather, rows_per_chunk: 
         rows = slice(start - first_day * n_cells, stop - first_day * n_cells)
         days = slice(weather.n_burn + first_day, weather.n_burn + end_day)
         n_days = end_day - first_day
-
-        def daily(field: np.ndarray, days: slice = days, rows: slice = rows) -> np.ndarray:
-            return np.round(field[:, days].T.ravel(), 1).astype(np.float32)[rows]
-
         yield pd.DataFrame({
             "date": np.repeat(dates.values[first_day:end_day], n_cells)[rows],
             "lat": np.tile(lat, n_days)[rows],
             "lon": np.tile(lon, n_days)[rows],
-            "precip_mm": daily(weather.precip),
-            "tmax_c": daily(weather.tmax),
-            "rhmin_pct": daily(weather.rhmin),
-            "wind_ms": daily(weather.wind),
+            "precip_mm": _published(weather.precip, days, rows),
+            "tmax_c": _published(weather.tmax, days, rows),
+            "rhmin_pct": _published(weather.rhmin, days, rows),
+            "wind_ms": _published(weather.wind, days, rows),
             "elevation_m": np.tile(elevation, n_days).astype(np.float32)[rows],
         })
+
+
+def _published(field: np.ndarray, days: slice, rows: slice) -> np.ndarray:
+    """A daily (cells × days) field over `days`, day-major, rounded to 0.1 as published, then `rows` of it."""
+    return np.round(field[:, days].T.ravel(), 1).astype(np.float32)[rows]

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from geih.ingest.synthetic import formats
-from geih.ingest.synthetic.weather import Weather, weather_table, weather_table_chunks
+from geih.ingest.synthetic.weather import Weather, weather_table_chunks
 
 N_CELLS, N_BURN, N_SPAN = 5, 3, 7
 
@@ -36,6 +36,12 @@ def small_weather() -> tuple[pd.DataFrame, Weather]:
     return cells, weather
 
 
+def weather_table(cells: pd.DataFrame, weather: Weather) -> pd.DataFrame:
+    """The whole table: one chunk larger than it."""
+    (table,) = weather_table_chunks(cells, weather, 10**9)
+    return table
+
+
 def test_the_whole_table_is_ordered_by_date_then_cell_over_the_span_only():
     cells, weather = small_weather()
     table = weather_table(cells, weather)
@@ -47,6 +53,13 @@ def test_the_whole_table_is_ordered_by_date_then_cell_over_the_span_only():
     assert day2_cell3["precip_mm"] == np.float32(np.round(weather.precip[3, N_BURN + 2], 1))
     assert day2_cell3["elevation_m"] == np.float32(np.round(weather.elevation[3], 0))
     assert table["wind_ms"].dtype == np.float32
+    # every row, by hand: row i is day i // N_CELLS of the span, cell i % N_CELLS
+    day, cell = np.divmod(np.arange(len(table)), N_CELLS)
+    for column, field in (("precip_mm", weather.precip), ("tmax_c", weather.tmax), ("rhmin_pct", weather.rhmin),
+                          ("wind_ms", weather.wind)):
+        expected = np.round(field[cell, N_BURN + day], 1).astype(np.float32)
+        np.testing.assert_array_equal(table[column].to_numpy(), expected, err_msg=column)
+    np.testing.assert_array_equal(table["date"].to_numpy(), weather.dates[N_BURN + day].to_numpy())
 
 
 @pytest.mark.parametrize("rows_per_chunk", [1, 3, N_CELLS, N_CELLS + 1, 2 * N_CELLS - 1, 34, 35, 1000])
