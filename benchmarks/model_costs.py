@@ -33,20 +33,9 @@ def with_model(train: dict[str, Any], task: str, family: str) -> dict[str, Any]:
     return {**train, task: {**train.get(task, {}), "model": family}}
 
 
-def median_seconds(run: Callable[[], Any], repeats: int) -> float:
-    """The median wall time of `repeats` calls of `run`."""
-    if repeats < 1:
-        raise ValueError(f"repeats must be ≥ 1, got {repeats}")
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def interleaved_medians(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
-    """Median wall time of each named callable, the callables alternating within each of `repeats` rounds."""
+    """Median wall time of each named callable, the callables alternating within each of `repeats` rounds
+    (one callable: the median of its repeated calls)."""
     if repeats < 1:
         raise ValueError(f"repeats must be ≥ 1, got {repeats}")
     times: dict[str, list[float]] = {name: [] for name in runs}
@@ -87,7 +76,7 @@ def main() -> None:
         return featurize(None, task, panel, resolution, float(params["compute"]["band_deg"]))
 
     rows_out = len(run_featurize())  # also the warm-up
-    feat_s = median_seconds(run_featurize, args.repeats)
+    feat_s = interleaved_medians({"featurize": run_featurize}, args.repeats)["featurize"]
 
     schema = FeatureSchema.load(features, args.task)
     train = load_split(features, "train")

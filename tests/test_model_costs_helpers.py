@@ -33,14 +33,12 @@ def test_interleaved_medians_alternate_the_runs_and_take_each_median(bench, monk
     assert medians == {"a": 2.0, "b": 2.0}
 
 
-def test_median_seconds_of_repeated_calls(bench, monkeypatch):
+def test_one_run_gives_the_median_of_its_repeated_calls(bench, monkeypatch):
     clock = iter([0.0, 1.0, 1.0, 5.0, 5.0, 7.0])
     monkeypatch.setattr(bench.time, "perf_counter", lambda: next(clock))
-    assert bench.median_seconds(lambda: None, 3) == 2.0
+    assert bench.interleaved_medians({"featurize": lambda: None}, 3) == {"featurize": 2.0}
 
 
-@pytest.mark.parametrize("helper", ["median_seconds", "interleaved_medians"])
-def test_repeats_below_one_are_refused(bench, helper):
-    run = (lambda: None) if helper == "median_seconds" else {"a": lambda: None}
+def test_repeats_below_one_are_refused(bench):
     with pytest.raises(ValueError, match="repeats must be ≥ 1, got 0"):
-        getattr(bench, helper)(run, 0)
+        bench.interleaved_medians({"a": lambda: None}, 0)
