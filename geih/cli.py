@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     from geih.external import commands as external_commands
 
     external_commands.add_parser(sub)
+    warm = sub.add_parser("warm", help="run a command (dvc repro, dvc exp run …) with a warm stage server: every stage "
+                          "forks from a process that has already imported pandas, scikit-learn and MLflow")
+    warm.add_argument("--preload", help="comma-separated modules the server imports (default: the stage libraries)")
+    warm.add_argument("warm_command", nargs=argparse.REMAINDER, metavar="-- COMMAND",
+                      help="the command and its arguments, after `--`")
     plots = sub.add_parser("plots", help="offline DVC plots").add_subparsers(dest="action", required=True)
     template = plots.add_parser("template", help="write the HTML template `dvc plots` uses (.dvc/config)")
     template.add_argument("--out", type=Path, default=Path("build/dvc-plots-offline.html"))
@@ -174,6 +179,13 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"promoted {best_run['run_id']} → {version['name']} version {version['version']} @champion")
     elif args.command == "alerts":
         _alerts(args)
+    elif args.command == "warm":
+        from geih.warm.launch import run_warm
+
+        command = args.warm_command[1:] if args.warm_command[:1] == ["--"] else args.warm_command
+        status = run_warm(command, args.preload)
+        if status:
+            raise SystemExit(status)
     elif args.command == "plots":
         from geih.lifecycle import dvc_plots
 

@@ -7,6 +7,11 @@ map PNGs drawn from it.
 
 from __future__ import annotations
 
+from geih.warm.client import run_on_warm_server
+
+if __name__ == "__main__":
+    run_on_warm_server(__file__)  # under `geih warm`: runs in a fork of the warm stage server and exits here
+
 import argparse
 import logging
 import sys

@@ -3,6 +3,11 @@ matched for monthly data → drift metrics (top-level `drift_detected`) and per-
 
 from __future__ import annotations
 
+from geih.warm.client import run_on_warm_server
+
+if __name__ == "__main__":
+    run_on_warm_server(__file__)  # under `geih warm`: runs in a fork of the warm stage server and exits here
+
 import argparse
 import logging
 import sys
