@@ -2,12 +2,13 @@
 
 In a fresh `git clone` of HEAD (its own throwaway DVC cache and MLflow store; nothing of this checkout is
 touched) it measures, in this order:
-  1. `dvc repro -f` (the whole pipeline from nothing), wall time and the peak RSS of its largest process;
+  1. `dvc repro -f` (the whole pipeline from nothing), wall time and the peak RSS of its largest process, then
+     the same under `geih warm` (every stage forked from the warm stage server), right after;
   2. a no-op `dvc repro` right after, then what DVC alone needs (fastest of 3 each): `dvc --version` (importing
      DVC), `dvc stage list` (loading dvc.yaml and dvc.lock), the no-op `dvc repro` again;
   3. `dvc exp run -S train.n_estimators=300` (a shared key: every task re-trains), then, from the committed
      results again, `dvc exp run -S train.deforestation.num_leaves=8` (one task's key): each with its ratio
-     to the full run and the stages it re-ran;
+     to the full run and the stages it re-ran, each plain and then under `geih warm` (ratio to the warm full run);
   4. each stage alone: its `cmd` from `dvc.yaml` run by this script in pipeline order, wall time and peak
      RSS from `os.wait4` (the stage process and anything it waited for);
   5. start-up cost per stage script: wall time of a process that only imports the script (runpy, not as
@@ -41,6 +42,16 @@ from servers import REPO, bench_env, machine  # noqa: E402
 
 EXP_PARAM = "train.n_estimators=300"  # shared by every task: all three models re-train
 TASK_EXP_PARAM = "train.deforestation.num_leaves=8"  # one task's own key: only that task's stages re-run
+
+
+def dvc(args: list[str], warm: bool) -> list[str]:
+    """The `dvc` command line, or the same under `geih warm` (a warm stage server beside it)."""
+    return [sys.executable, "-m", "geih.cli", "warm", "--", "dvc", *args] if warm else ["dvc", *args]
+
+
+def ran_cold(output: str) -> int:
+    """How many stages of a `geih warm` run said they ran in their own process (the server declined them)."""
+    return output.count("in its own process")
 
 
 @dataclass(frozen=True)
@@ -226,6 +237,11 @@ def main() -> None:
         if not args.stages_only:
             full = checked(measure(["dvc", "repro", "-f"], root, env), "dvc repro -f")
             progress(result, "full_repro", {"wall_s": full.wall_s, "cpu_s": full.cpu_s, "peak_rss_mb": full.peak_rss_mb})
+            warm_full = checked(measure(dvc(["repro", "-f"], warm=True), root, env), "geih warm -- dvc repro -f")
+            progress(result, "full_repro_warm", {"wall_s": warm_full.wall_s, "cpu_s": warm_full.cpu_s,
+                                                 "peak_rss_mb": warm_full.peak_rss_mb,
+                                                 "ratio_to_cold": round(warm_full.wall_s / full.wall_s, 3),
+                                                 "stages_run_cold": ran_cold(warm_full.output)})
             subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True)
             subprocess.run(["git", "commit", "-qm", "pipeline results"], cwd=root, env=env, check=True)
             noop = checked(measure(["dvc", "repro"], root, env), "dvc repro (no-op)")
@@ -235,13 +251,17 @@ def main() -> None:
                                                                     for _ in range(3)])
                                             for cmd in (["dvc", "--version"], ["dvc", "stage", "list"],
                                                         ["dvc", "repro"])})
-            for key, param in (("exp_run", EXP_PARAM), ("task_exp_run", TASK_EXP_PARAM)):
-                exp = checked(measure(["dvc", "exp", "run", "-S", param], root, env), f"dvc exp run -S {param}")
+            for key, param, warm in (("exp_run", EXP_PARAM, False), ("exp_run_warm", EXP_PARAM, True),
+                                     ("task_exp_run", TASK_EXP_PARAM, False),
+                                     ("task_exp_run_warm", TASK_EXP_PARAM, True)):
+                base = warm_full if warm else full
+                exp = checked(measure(dvc(["exp", "run", "-S", param], warm), root, env), f"{key} -S {param}")
                 progress(result, key, {"param": param, "wall_s": exp.wall_s, "cpu_s": exp.cpu_s,
                                        "peak_rss_mb": exp.peak_rss_mb,
-                                       "ratio_to_full": round(exp.wall_s / full.wall_s, 3),
-                                       "cpu_ratio_to_full": round(exp.cpu_s / max(full.cpu_s, 1e-9), 3),
-                                       "stages_run": stages_run(exp.output)})
+                                       "ratio_to_full": round(exp.wall_s / base.wall_s, 3),
+                                       "cpu_ratio_to_full": round(exp.cpu_s / max(base.cpu_s, 1e-9), 3),
+                                       "stages_run": stages_run(exp.output),
+                                       **({"stages_run_cold": ran_cold(exp.output)} if warm else {})})
                 # back to the committed results, so that the next experiment starts from the same baseline
                 subprocess.run(["git", "checkout", "-q", "HEAD", "--", "."], cwd=root, env=env, check=True)
                 subprocess.run(["dvc", "checkout", "-q"], cwd=root, env=env, check=True)

@@ -106,3 +106,15 @@ def test_before_after_trees_each_get_their_own_mlflow_store_and_code(cost, tmp_p
     env = module.tree_env(tmp_path)
     assert env["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'mlflow.db'}"
     assert env["PYTHONPATH"] == str(tmp_path) and env["DVC_NO_ANALYTICS"] == "1" and "DVC_ROOT" not in env
+
+
+def test_dvc_runs_under_geih_warm_when_asked(cost):
+    assert cost.dvc(["repro", "-f"], warm=False) == ["dvc", "repro", "-f"]
+    warm = cost.dvc(["exp", "run", "-S", "a=1"], warm=True)
+    assert warm[1:] == ["-m", "geih.cli", "warm", "--", "dvc", "exp", "run", "-S", "a=1"]
+
+
+def test_ran_cold_counts_the_stages_the_server_declined(cost):
+    out = ("geih warm: the stage server declined: x; running stages/train.py in its own process\n"
+           "Running stage 'train@a'\ngeih warm: no stage server answers at /s; running stages/x.py in its own process\n")
+    assert cost.ran_cold(out) == 2 and cost.ran_cold("Running stage 'train@a'\n") == 0
