@@ -8,7 +8,8 @@ touched) it measures, in this order:
      DVC), `dvc stage list` (loading dvc.yaml and dvc.lock), the no-op `dvc repro` again;
   3. `dvc exp run -S train.n_estimators=300` (a shared key: every task re-trains), then, from the committed
      results again, `dvc exp run -S train.deforestation.num_leaves=8` (one task's key): each with its ratio
-     to the full run and the stages it re-ran, each plain and then under `geih warm` (ratio to the warm full run);
+     to the full run and the stages it re-ran, each plain and then under `geih warm` (ratio to the warm full run),
+     each with an empty DVC run-cache (it would otherwise restore the second run's register/package);
   4. each stage alone: its `cmd` from `dvc.yaml` run by this script in pipeline order, wall time and peak
      RSS from `os.wait4` (the stage process and anything it waited for);
   5. start-up cost per stage script: wall time of a process that only imports the script (runpy, not as
@@ -255,6 +256,9 @@ def main() -> None:
                                      ("task_exp_run", TASK_EXP_PARAM, False),
                                      ("task_exp_run_warm", TASK_EXP_PARAM, True)):
                 base = warm_full if warm else full
+                # DVC's run-cache would restore register/package (all outputs cached) from the previous run of
+                # the same params: each experiment starts without it, as a new param value would
+                shutil.rmtree(work / "cache" / "runs", ignore_errors=True)
                 exp = checked(measure(dvc(["exp", "run", "-S", param], warm), root, env), f"{key} -S {param}")
                 progress(result, key, {"param": param, "wall_s": exp.wall_s, "cpu_s": exp.cpu_s,
                                        "peak_rss_mb": exp.peak_rss_mb,
