@@ -11,7 +11,8 @@ touched) it measures, in this order:
      to the full run and the stages it re-ran, each plain and then under `geih warm` (ratio to the warm full run),
      each with an empty DVC run-cache (it would otherwise restore the second run's register/package);
   4. each stage alone: its `cmd` from `dvc.yaml` run by this script in pipeline order, wall time and peak
-     RSS from `os.wait4` (the stage process and anything it waited for);
+     RSS from `os.wait4` (the stage process and anything it waited for); then every stage again, in the same
+     order, under one `geih warm` server (wall time of each, `warm_per_stage`);
   5. start-up cost per stage script: wall time of a process that only imports the script (runpy, not as
      `__main__`, so `main()` does not run) minus a bare `python -c pass`, and the heaviest top-level imports
      from `python -X importtime`.
@@ -214,6 +215,29 @@ def start_up(root: Path, env: dict[str, str], scripts: list[str]) -> dict[str, o
     return out
 
 
+TIMES_PREFIX = "STAGE-TIMES "
+
+
+def time_commands(commands: list[tuple[str, str]], cwd: Path) -> dict[str, float]:
+    """Wall seconds of each (name, shell command), run one after the other; a failing command stops it."""
+    times = {}
+    for name, cmd in commands:
+        start = time.perf_counter()
+        done = subprocess.run(cmd, shell=True, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{name} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+        times[name] = round(time.perf_counter() - start, 2)
+    return times
+
+
+def parse_times(output: str) -> dict[str, float]:
+    """The `time_commands` result a `--time-commands` run printed (the last STAGE-TIMES line)."""
+    lines = [line for line in output.splitlines() if line.startswith(TIMES_PREFIX)]
+    if not lines:
+        raise ValueError("no STAGE-TIMES line in the output")
+    return json.loads(lines[-1][len(TIMES_PREFIX):])
+
+
 def progress(result: dict[str, object], key: str, value: object) -> None:
     """Record `value` under `key` and print it to stderr at once (one JSON line), so that a run stopped
     part-way still leaves what it measured."""
@@ -227,7 +251,11 @@ def main() -> None:
     ap.add_argument("--stages-only", action="store_true", help="per-stage and start-up figures only (no dvc)")
     ap.add_argument("--no-stages", action="store_true", help="skip the per-stage runs")
     ap.add_argument("--keep", action="store_true", help="keep the temporary clone (its path is printed)")
+    ap.add_argument("--time-commands", type=Path, help=argparse.SUPPRESS)  # internal: the warm per-stage series
     args = ap.parse_args()
+    if args.time_commands:
+        print(TIMES_PREFIX + json.dumps(time_commands(json.loads(args.time_commands.read_text()), Path.cwd())))
+        return
     work = Path(tempfile.mkdtemp(prefix="geih-pipeline-cost-"))
     result: dict[str, object] = {"command": " ".join(["python", "benchmarks/pipeline_cost.py", *sys.argv[1:]]),
                                  "machine": machine(), "grid_deg": args.grid_deg}
@@ -276,6 +304,16 @@ def main() -> None:
                 per_stage[name] = {"wall_s": m.wall_s, "cpu_s": m.cpu_s, "peak_rss_mb": m.peak_rss_mb}
                 print(json.dumps({name: per_stage[name]}), file=sys.stderr, flush=True)
             result["per_stage"] = per_stage
+            listed = work / "stage-commands.json"
+            listed.write_text(json.dumps(commands))
+            warm = checked(measure([sys.executable, "-m", "geih.cli", "warm", "--", sys.executable,
+                                    str(Path(__file__).resolve()), "--time-commands", str(listed)], root, env),
+                           "the stages under geih warm")
+            warm_times = parse_times(warm.output)
+            progress(result, "warm_per_stage", {
+                "wall_s": warm_times, "total_wall_s": round(sum(warm_times.values()), 2),
+                "ratio_to_cold": round(sum(warm_times.values()) / sum(m["wall_s"] for m in per_stage.values()), 3),
+                "stages_run_cold": ran_cold(warm.output)})
             result["per_stage_summary"] = summarise(per_stage)
             if "exp_run" in result:
                 result["exp_stages_share"] = share(per_stage, result["exp_run"]["stages_run"])

@@ -118,3 +118,17 @@ def test_ran_cold_counts_the_stages_the_server_declined(cost):
     out = ("geih warm: the stage server declined: x; running stages/train.py in its own process\n"
            "Running stage 'train@a'\ngeih warm: no stage server answers at /s; running stages/x.py in its own process\n")
     assert cost.ran_cold(out) == 2 and cost.ran_cold("Running stage 'train@a'\n") == 0
+
+
+def test_time_commands_times_each_command_and_stops_at_a_failure(cost, tmp_path):
+    times = cost.time_commands([("a", "true"), ("b", "sleep 0.2")], tmp_path)
+    assert list(times) == ["a", "b"] and times["b"] >= 0.2
+    with pytest.raises(SystemExit, match="b failed"):
+        cost.time_commands([("a", "true"), ("b", "echo oops >&2; exit 3")], tmp_path)
+
+
+def test_parse_times_reads_the_last_times_line(cost):
+    out = "log line\nSTAGE-TIMES {\"a\": 1.0}\nmore\nSTAGE-TIMES {\"a\": 2.5}\n"
+    assert cost.parse_times(out) == {"a": 2.5}
+    with pytest.raises(ValueError, match="no STAGE-TIMES"):
+        cost.parse_times("nothing\n")
