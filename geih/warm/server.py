@@ -203,7 +203,7 @@ class StageServer:
             while not self._stopping:
                 for key, _ in selector.select(timeout=1.0):
                     if key.data == "accept":
-                        self._accept(listener, selector, cleanup=[listener, selector, wake_r, wake_w])
+                        self._accept(listener, selector, wake_fds=(wake_r, wake_w))
                     elif key.data == "wake":
                         with contextlib.suppress(BlockingIOError):
                             while os.read(wake_r, 512):
@@ -231,7 +231,7 @@ class StageServer:
         if signum != signal.SIGCHLD:
             self._stopping = True
 
-    def _accept(self, listener: socket.socket, selector: selectors.BaseSelector, cleanup: list[Any]) -> None:
+    def _accept(self, listener: socket.socket, selector: selectors.BaseSelector, wake_fds: tuple[int, int]) -> None:
         conn, _ = listener.accept()
         conn.settimeout(REQUEST_TIMEOUT_S)
         try:
@@ -242,24 +242,25 @@ class StageServer:
             return
         reason = self._decline_reason(request, fds)
         if reason:
-            log.warning("stage server: declined %s: %s", request.get("script"), reason)
-            with contextlib.suppress(OSError):
-                send_message(conn, {"declined": reason})
-            for fd in fds:
-                os.close(fd)
-            conn.close()
+            self._decline(conn, fds, request.get("script"), reason)
             return
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # the stage
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            self._decline(conn, fds, request["script"], f"the server cannot fork ({exc})")
+            return
+        if pid == 0:  # the stage: none of the server's sockets, pipes or signal handlers
             signal.set_wakeup_fd(-1)
             for sig in (signal.SIGCHLD, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            conn.close()
-            for item in cleanup:
-                item.close() if hasattr(item, "close") else os.close(item)
+            for sock in (conn, listener, *self._children.values()):
+                sock.close()
+            selector.close()
+            for fd in wake_fds:
+                os.close(fd)
             raise SystemExit(become_stage(request, fds))
         for fd in fds:
             os.close(fd)
@@ -272,6 +273,16 @@ class StageServer:
         conn.settimeout(None)
         self._children[pid] = conn
         selector.register(conn, selectors.EVENT_READ, pid)
+
+    @staticmethod
+    def _decline(conn: socket.socket, fds: list[int], script: object, reason: str) -> None:
+        """Tell the client to run the stage itself, and let go of its streams."""
+        log.warning("stage server: declined %s: %s", script, reason)
+        with contextlib.suppress(OSError):
+            send_message(conn, {"declined": reason})
+        for fd in fds:
+            os.close(fd)
+        conn.close()
 
     def _decline_reason(self, request: dict[str, Any], fds: list[int]) -> str | None:
         if len(fds) != 3:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -31,7 +32,9 @@ if mode == "raise":
     raise ValueError("broken stage")
 if mode == "stdin":
     print("read", sys.stdin.read().strip())
-if mode == "sleep":
+if mode in ("sleep", "stubborn"):
+    if mode == "stubborn":
+        __import__("signal").signal(__import__("signal").SIGTERM, __import__("signal").SIG_IGN)
     Path = __import__("pathlib").Path
     Path(sys.argv[2]).write_text(str(os.getpid()))
     time.sleep(60)
@@ -59,8 +62,7 @@ def server(tmp_path: Path):
 
 def client(script: Path, *args: str, address: Path | None, env: dict | None = None, **kwargs) -> subprocess.Popen:
     full_env = {k: v for k, v in os.environ.items() if k != "GEIH_STAGE_SERVER"}
-    full_env.update({"X": "from the client", "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}
-                    if "PYTHONHASHSEED" in os.environ else {"X": "from the client"})
+    full_env["X"] = "from the client"
     if address is not None:
         full_env["GEIH_STAGE_SERVER"] = str(address)
     full_env.update(env or {})
@@ -68,8 +70,8 @@ def client(script: Path, *args: str, address: Path | None, env: dict | None = No
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
-def finished(proc: subprocess.Popen, stdin: str | None = None) -> tuple[int, str, str]:
-    out, err = proc.communicate(stdin, timeout=60)
+def finished(proc: subprocess.Popen, stdin: str | None = None, timeout: float = 60) -> tuple[int, str, str]:
+    out, err = proc.communicate(stdin, timeout=timeout)
     return proc.returncode, out, err
 
 
@@ -232,3 +234,25 @@ def test_geih_warm_returns_the_command_status(tmp_path):
 def test_geih_warm_errors(tmp_path, args, message):
     done = geih_warm("--preload", "json", *args, cwd=tmp_path)
     assert done.returncode == 2 and message in done.stderr
+
+
+def test_a_server_killed_mid_stage_fails_every_running_stage_at_once(tmp_path, probe):
+    """The second stage ignores SIGTERM and outlives its client: it must not hold the first stage's connection
+    open (a fork closes its siblings' connections), or the first client would wait for it."""
+    address = tmp_path / "k.sock"
+    proc = start_server(address, preload="json", scripts=tmp_path / "no-scripts")
+    first = client(probe, "sleep", str(tmp_path / "pid1"), address=address)
+    first_pid = _stage_pid(tmp_path / "pid1")
+    second = client(probe, "stubborn", str(tmp_path / "pid2"), address=address)
+    second_pid = _stage_pid(tmp_path / "pid2")
+    proc.kill()
+    proc.wait()
+    try:
+        code, _, err = finished(first, timeout=20)  # the stubborn stage sleeps 60 s
+        assert code == 1 and "the stage server went away while running" in err
+        assert _wait_gone(first_pid)
+        assert second.wait(timeout=30) == 1  # its output pipes stay open while its stubborn stage lives
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(second_pid, signal.SIGKILL)
+    assert "the stage server went away while running" in finished(second)[2]
