@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 
 import pytest
 
@@ -104,3 +105,21 @@ def test_changed_files_names_edited_and_removed_modules(tmp_path, monkeypatch):
     (tmp_path / "warm_probe_a.py").write_text("VALUE = 22\n")
     (tmp_path / "warm_probe_b.py").unlink()
     assert sorted(changed_files(snapshot)) == [str(tmp_path / "warm_probe_a.py"), str(tmp_path / "warm_probe_b.py")]
+
+
+def test_a_server_whose_imports_started_a_thread_refuses_to_serve(tmp_path):
+    from geih.errors import GeihError
+    from geih.warm.server import StageServer
+
+    server = StageServer(tmp_path / "t.sock")
+    listener = server.listen()
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait, name="started-by-an-import")
+    worker.start()
+    try:
+        with pytest.raises(GeihError, match="started-by-an-import.*forking would be unsafe"):
+            server.serve(listener)
+    finally:
+        stop.set()
+        worker.join()
+        listener.close()
