@@ -4,6 +4,7 @@ stop the server by its PID. The stage scripts find it through GEIH_STAGE_SERVER.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from geih.errors import GeihError
 from geih.warm.protocol import ENV_SOCKET
+
+log = logging.getLogger("geih.warm")
 
 LISTEN_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
@@ -74,7 +77,11 @@ def run_warm(command: list[str], preload: str | None = None) -> int:
         return run_command(command, dict(os.environ))  # already inside `geih warm`: share that server
     folder = Path(tempfile.mkdtemp(prefix="geih-warm-"))
     try:
-        server = start_server(folder / "stages.sock", preload)
+        try:
+            server = start_server(folder / "stages.sock", preload)
+        except GeihError as exc:  # the command itself still runs, with every stage cold
+            log.warning("%s; running the command without a stage server", exc)
+            return run_command(command, dict(os.environ))
         try:
             return run_command(command, {**os.environ, ENV_SOCKET: str(folder / "stages.sock")})
         finally:

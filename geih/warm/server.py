@@ -180,7 +180,11 @@ class StageServer:
     def listen(self) -> socket.socket:
         """Bind the socket (clients may connect at once; they wait until `serve` accepts)."""
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(str(self.address))
+        try:
+            listener.bind(str(self.address))
+        except OSError as exc:
+            listener.close()
+            raise GeihError(f"stage server: cannot listen at {self.address}: {exc}") from exc
         listener.listen(16)
         return listener
 

@@ -256,3 +256,17 @@ def test_a_server_killed_mid_stage_fails_every_running_stage_at_once(tmp_path, p
         with contextlib.suppress(ProcessLookupError):
             os.kill(second_pid, signal.SIGKILL)
     assert "the stage server went away while running" in finished(second)[2]
+
+
+def test_geih_warm_without_a_server_still_runs_the_command(tmp_path, probe):
+    """A socket path over the AF_UNIX limit (a long TMPDIR): the server cannot listen, the stages run cold."""
+    deep = tmp_path / ("d" * 120)
+    deep.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "GEIH_STAGE_SERVER"}
+    done = subprocess.run([sys.executable, "-m", "geih.cli", "warm", "--preload", "json", "--", sys.executable,
+                           "stages/probe.py", "6"], cwd=tmp_path, env={**env, "TMPDIR": str(deep)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 6 and "server None" in done.stdout
+    assert "stage server: cannot listen at" in done.stderr
+    assert "running the command without a stage server" in done.stderr
+    assert list(deep.iterdir()) == []  # its socket folder removed
