@@ -82,7 +82,8 @@ def feature_records(frame, features: list[str]) -> list[dict]:
 
 
 def build_tiny_repo(root: Path) -> None:
-    """Copy the working tree into `root` (committed params + TINY), commit it, run the whole `dvc repro`."""
+    """Copy the working tree into `root` (committed params + TINY), commit it, run the whole `dvc repro` under
+    `geih warm` (its output in `root/repro.log`)."""
     root.mkdir(parents=True)
     copy_worktree(root)
     (root / "params.yaml").write_text(yaml.safe_dump(deep_update(committed_params(), TINY), sort_keys=False))
@@ -90,7 +91,8 @@ def build_tiny_repo(root: Path) -> None:
     run(["git", "add", "-A"], root)
     run(["git", "commit", "-qm", "tiny"], root)
     run([sys.executable, "-m", "geih.cli", "tracking", "init"], root)
-    result = run(["dvc", "repro"], root)
+    # as `make repro` runs it: warm stages (tests/pipeline/test_warm_pipeline.py re-runs it cold and compares)
+    result = run([sys.executable, "-m", "geih.cli", "warm", "--", "dvc", "repro"], root)
     (root / "repro.log").write_text(result.stdout + result.stderr)
 
 
