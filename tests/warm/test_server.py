@@ -270,3 +270,12 @@ def test_geih_warm_without_a_server_still_runs_the_command(tmp_path, probe):
     assert "stage server: cannot listen at" in done.stderr
     assert "running the command without a stage server" in done.stderr
     assert list(deep.iterdir()) == []  # its socket folder removed
+
+
+def test_geih_warm_inside_geih_warm_shares_the_outer_server(tmp_path):
+    inner = f"{sys.executable} -m geih.cli warm --preload json -- bash -c 'echo inner $GEIH_STAGE_SERVER'"
+    done = geih_warm("--preload", "json", "--", "bash", "-c", f"echo outer $GEIH_STAGE_SERVER; {inner}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    outer, inner_line = done.stdout.split("\n")[:2]
+    assert outer.split()[1] == inner_line.split()[1]  # the same socket
+    assert done.stderr.count("stage server ready") == 1
