@@ -76,14 +76,15 @@ def run_warm(command: list[str], preload: str | None = None) -> int:
     if os.environ.get(ENV_SOCKET):
         return run_command(command, dict(os.environ))  # already inside `geih warm`: share that server
     folder = Path(tempfile.mkdtemp(prefix="geih-warm-"))
+    address = folder / "stages.sock"
     try:
         try:
-            server = start_server(folder / "stages.sock", preload)
+            server = start_server(address, preload)
         except GeihError as exc:  # the command itself still runs, with every stage cold
             log.warning("%s; running the command without a stage server", exc)
             return run_command(command, dict(os.environ))
         try:
-            return run_command(command, {**os.environ, ENV_SOCKET: str(folder / "stages.sock")})
+            return run_command(command, {**os.environ, ENV_SOCKET: str(address)})
         finally:
             stop_server(server)
     finally:

@@ -52,31 +52,25 @@ REQUEST_TIMEOUT_S = 10.0
 FileState = tuple[int, int]  # (mtime_ns, size)
 
 
+def file_state(path: str) -> FileState | None:
+    """A file's (modification time, size); None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def module_files() -> dict[str, FileState]:
     """The source or extension file of every imported module, with its modification time and size."""
-    states: dict[str, FileState] = {}
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
-        if not path or path in states:
-            continue
-        with contextlib.suppress(OSError):
-            st = os.stat(path)
-            states[path] = (st.st_mtime_ns, st.st_size)
-    return states
+    paths = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
+    states = {path: file_state(path) for path in paths if path}
+    return {path: state for path, state in states.items() if state is not None}
 
 
 def changed_files(snapshot: dict[str, FileState]) -> list[str]:
     """The files of `snapshot` that changed or disappeared since it was taken."""
-    changed = []
-    for path, state in snapshot.items():
-        try:
-            st = os.stat(path)
-        except OSError:
-            changed.append(path)
-            continue
-        if (st.st_mtime_ns, st.st_size) != state:
-            changed.append(path)
-    return changed
+    return [path for path, state in snapshot.items() if file_state(path) != state]
 
 
 def preload(modules: list[str], scripts: list[Path]) -> list[str]:
