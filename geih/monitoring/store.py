@@ -27,6 +27,7 @@ import json
 import logging
 import math
 import os
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -215,6 +216,21 @@ def _frame(conn: Connection, statement: Any) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+def _set_wal(cursor: Any, timeout_s: float) -> None:
+    """Switch a SQLite connection to WAL. On a store that other processes are creating at the same moment the
+    switch can fail at once with 'database is locked' (SQLite does not wait on the busy handler for it), so it
+    is retried for up to `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class MonitorStore:
     """One monitoring database. Safe to share between threads; open one per process."""
 
@@ -248,7 +264,7 @@ class MonitorStore:
             dbapi_connection.isolation_level = None  # transactions are begun explicitly below
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _set_wal(cursor, busy_timeout_s)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
