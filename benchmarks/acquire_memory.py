@@ -44,9 +44,11 @@ def rss_gb() -> float:
 
 
 def record_phases(module: ModuleType, names: list[str], phases: list[dict[str, Any]],
-                  rss: Callable[[], float] = rss_gb, peak: Callable[[], float] = peak_gb) -> None:
+                  rss: Callable[[], float] = rss_gb, peak: Callable[[], float] = peak_gb,
+                  detail: Callable[[str, tuple], str] | None = None) -> None:
     """Replace each function `names` of `module` by one that appends {phase, rss_before/after_gb,
-    peak_before/after_gb, seconds} to `phases` after every call (nested phases are listed when they end)."""
+    peak_before/after_gb, seconds} to `phases` after every call (nested phases are listed when they end);
+    `detail(name, args)`, when given, is added to the phase's name in parentheses (e.g. which folder)."""
     for name in names:
         original = getattr(module, name)
 
@@ -54,7 +56,8 @@ def record_phases(module: ModuleType, names: list[str], phases: list[dict[str, A
         def wrapped(*args: Any, _original: Callable = original, _name: str = name, **kwargs: Any) -> Any:
             r0, p0, t0 = rss(), peak(), time.perf_counter()
             out = _original(*args, **kwargs)
-            phases.append({"phase": f"{module.__name__.rsplit('.', 1)[-1]}.{_name}",
+            what = f" ({detail(_name, args)})" if detail is not None and detail(_name, args) else ""
+            phases.append({"phase": f"{module.__name__.rsplit('.', 1)[-1]}.{_name}{what}",
                            "rss_before_gb": round(r0, 2), "rss_after_gb": round(rss(), 2),
                            "peak_before_gb": round(p0, 2), "peak_after_gb": round(peak(), 2),
                            "seconds": round(time.perf_counter() - t0, 1)})

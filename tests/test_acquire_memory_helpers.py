@@ -50,3 +50,31 @@ def test_every_listed_phase_exists_in_the_generator(bench):
     for name, functions in bench.PHASES.items():
         module = importlib.import_module(name)
         assert all(callable(getattr(module, f, None)) for f in functions), (name, functions)
+
+
+def test_a_detail_names_what_each_call_was_about(bench):
+    module = types.ModuleType("geih.fake.folder")
+    module.load = lambda path, kind: kind.upper()
+    phases = []
+    bench.record_phases(module, ["load"], phases, rss=lambda: 1.0, peak=lambda: 1.0,
+                        detail=lambda name, args: args[1] if name == "load" else "")
+    assert module.load("raw/weather", "weather") == "WEATHER"
+    assert [p["phase"] for p in phases] == ["folder.load (weather)"]
+
+
+@pytest.fixture(scope="module")
+def prepare_bench():
+    return load_benchmark("prepare_memory")
+
+
+def test_prepare_memory_wraps_functions_that_exist(prepare_bench):
+    import importlib
+
+    for name, functions in prepare_bench.PHASES.items():
+        module = importlib.import_module(name)
+        assert all(callable(getattr(module, f, None)) for f in functions), (name, functions)
+
+
+def test_prepare_memory_names_the_raw_folder_of_each_read(prepare_bench):
+    assert prepare_bench.folder_kind("load_folder", ("raw/weather", "weather", None)) == "weather"
+    assert prepare_bench.folder_kind("weather_cube", ("grid", "cells", "frame")) == ""

@@ -92,13 +92,11 @@ def prepare(raw_dir: Path, p: dict[str, Any], joins: common.SpatialJoins = commo
     check_prepare_params(p)
     raw_dir = Path(raw_dir)
     grid = Grid(float(p["grid_resolution_deg"]))
-    raw = common.load_raw(raw_dir, list(RAW_KINDS), grid)
-    boundary, _ = raw["boundary"]
-    cells = common.region_cells(grid, boundary)
+    _, cells = common.load_region(raw_dir, grid)
+    raw = common.load_raw(raw_dir, [k for k in RAW_KINDS if k != "boundary"], grid, cells=cells)
     states, _ = raw["states"]
     cells["state"] = joins.assign_states(cells, states).to_numpy()
-    weather, reports = raw["weather"]
-    cube = common.weather_cube(grid, cells, weather)
+    cube, reports = raw["weather"]
     months = full_months(cube.dates)
     if len(months) < HISTORY_MONTHS + 2:
         raise DataError(f"the weather covers {len(months)} full month(s); climate prediction needs at least "

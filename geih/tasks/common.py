@@ -8,6 +8,7 @@ arrays aligned with the `cells` frame (one row per cell, sorted by cell_id).
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,19 +38,29 @@ LANDCOVER_GROUPS: dict[str, tuple[int, ...]] = {
 LANDCOVER_FEATURES = [f"lc_{name}" for name in LANDCOVER_GROUPS]
 
 
-def load_raw(raw_dir: Path, kinds: list[str], grid: Grid, optional: tuple[str, ...] = ()
-             ) -> dict[str, tuple[Any, list]]:
+def load_raw(raw_dir: Path, kinds: list[str], grid: Grid, optional: tuple[str, ...] = (),
+             cells: pd.DataFrame | None = None) -> dict[str, tuple[Any, list]]:
     """`load_folder(raw_dir / kind, kind, grid)` for each kind, read concurrently (the readers release
     the GIL); errors surface in the order of `kinds`, so the first bad folder listed is the one
-    reported. Kinds in `optional` whose folder does not exist are left out of the result."""
+    reported. Kinds in `optional` whose folder does not exist are left out of the result. 'weather' is read
+    straight into the cells × days cube of `cells` (`load_weather_cube`, required then): (WeatherCube, reports)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from geih.ingest.sources.folder import load_folder
 
+    if "weather" in kinds and cells is None:
+        raise ValueError("load_raw: the weather is read into a cube of the region's cells; pass `cells`")
     kinds = [k for k in kinds if k not in optional or (Path(raw_dir) / k).is_dir()]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {kind: pool.submit(load_folder, Path(raw_dir) / kind, kind, grid) for kind in kinds}
+        futures = {kind: pool.submit(load_weather_cube, Path(raw_dir) / kind, grid, cells) if kind == "weather"
+                   else pool.submit(load_folder, Path(raw_dir) / kind, kind, grid) for kind in kinds}
         return {kind: futures[kind].result() for kind in kinds}
+
+
+def load_region(raw_dir: Path, grid: Grid) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The region's boundary (raw `boundary/`) and its cells on `grid` (`region_cells`)."""
+    boundary, _ = load_raw(raw_dir, ["boundary"], grid)["boundary"]
+    return boundary, region_cells(grid, boundary)
 
 
 # ---------------------------------------------------------------- coverage: no labels from missing files
@@ -217,72 +228,191 @@ class WeatherCube:
     wind_ms: np.ndarray
     elevation_m: np.ndarray  # per cell
 
+    def of_cells(self, rows: slice) -> WeatherCube:
+        """The cube of the cells `rows` (views, no copy)."""
+        return WeatherCube(dates=self.dates, precip_mm=self.precip_mm[rows], tmax_c=self.tmax_c[rows],
+                           rhmin_pct=self.rhmin_pct[rows], wind_ms=self.wind_ms[rows],
+                           elevation_m=self.elevation_m[rows])
+
+
+CELL_BLOCK = 4096  # cells whose daily intermediates (cells × days arrays) are computed at once
+
+
+def by_cell_blocks(compute: Callable[[slice], dict[str, np.ndarray]], n_cells: int, block: int | None = None
+                   ) -> dict[str, np.ndarray]:
+    """`compute(rows)` for consecutive blocks of at most `block` cells, each result concatenated along the cells
+    (axis 0): the same arrays as one call over all cells when `compute` treats each cell on its own, with its
+    daily intermediates `block` (default CELL_BLOCK) cells at a time."""
+    block = block or CELL_BLOCK
+    parts = [compute(slice(start, min(start + block, n_cells))) for start in range(0, max(n_cells, 1), block)]
+    if len(parts) == 1:
+        return parts[0]
+    return {key: np.concatenate([part[key] for part in parts], axis=0) for key in parts[0]}
+
 
 WEATHER_VARIABLES = ("precip_mm", "tmax_c", "rhmin_pct", "wind_ms")
 
 
 def weather_cube(grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> WeatherCube:
-    """Average the daily weather rows (stations or cell centres) into a cells × days cube.
+    """Average the daily weather rows (stations or cell centres) of one frame into a cells × days cube.
 
     Cells without a station get NaN. Dates span the first to the last day in the table.
     """
-    dates_col = pd.to_datetime(weather["date"]).to_numpy().astype("datetime64[D]")
-    start, end = dates_col.min(), dates_col.max()
-    dates = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D")
-    n_cells, n_days = len(cells), len(dates)
-    pos = station_positions(grid, cells, weather["lat"].to_numpy(), weather["lon"].to_numpy())
-    keep = pos >= 0
-    if not keep.any():
-        raise DataError("no weather row falls inside the region", file="weather/")
-    size = n_cells * n_days
-    # Day-major rows covering every cell and day once (as the synthetic world writes them):
-    # reshape instead of scattering.
-    day_major = is_day_major(pos, dates_col, n_cells, n_days)
-    flat = None
-    if not day_major:
-        flat = pos[keep] * n_days + (dates_col[keep] - start).astype(np.int64)
-    unique = day_major or np.bincount(flat, minlength=size).max() <= 1
-    all_kept = bool(keep.all())
-    arrays = {}
-    with np.errstate(invalid="ignore", divide="ignore"):
+    sums = CubeSums.spanning(len(cells), *date_span(pd.to_datetime(weather["date"]).to_numpy()))
+    sums.add(grid, cells, weather)
+    return sums.cube()
+
+
+def load_weather_cube(folder: Path, grid: Grid, cells: pd.DataFrame, piece_rows: int | None = None
+                      ) -> tuple[WeatherCube, list]:
+    """The cells × days weather cube of every file of a raw `weather/` folder, read one piece at a time
+    (`geih.ingest.sources.tables.weather_pieces`): the rows are never in memory whole, only the cube's running
+    sums are (what `weather_cube` gives for the same rows, concatenated). Two passes: the dates of every file
+    (the cube's span), then the values. Returns the cube and one CleaningReport per file."""
+    from tqdm import tqdm
+
+    from geih.ingest.sources.cleaning import CleaningReport
+    from geih.ingest.sources.folder import folder_files
+    from geih.ingest.sources.tables import WEATHER_PIECE_ROWS, weather_pieces
+
+    files = folder_files(Path(folder), "weather")
+    piece_rows = piece_rows or WEATHER_PIECE_ROWS
+    firsts, lasts = [], []
+    for path in files:
+        scratch = CleaningReport(file=str(path), format="weather")
+        for piece in weather_pieces(path, scratch, piece_rows, dates_only=True):
+            if len(piece):
+                firsts.append(piece["date"].min())
+                lasts.append(piece["date"].max())
+    if not firsts:
+        raise DataError("no weather row has a date", file=str(folder))
+    sums = CubeSums.spanning(len(cells), min(firsts), max(lasts))
+    reports = []
+    with tqdm(desc="weather cube", unit="row", unit_scale=True, disable=not sys.stderr.isatty()) as bar:
+        for path in files:
+            report = CleaningReport(file=str(path), format="weather")
+            for piece in weather_pieces(path, report, piece_rows):
+                sums.add(grid, cells, piece)
+                bar.update(len(piece))
+            reports.append(report)
+    return sums.cube(), reports
+
+
+def date_span(dates: np.ndarray) -> tuple[np.datetime64, np.datetime64]:
+    """The first and last date of `dates` (NaT ignored); DataError when there is none."""
+    dates = dates[~np.isnat(dates)]
+    if not len(dates):
+        raise DataError("no weather row has a date", file="weather/")
+    return dates.min(), dates.max()
+
+
+MAX_ROWS_PER_CELL_DAY = np.iinfo(np.uint16).max
+
+
+@dataclass
+class CubeSums:
+    """Running sums and counts of the daily weather values of each cell and day (day-major: the rows of a
+    daily table come day after day, so a piece's writes stay close together), and of each cell's elevation;
+    filled piece by piece by `add`, turned into the cube of means by `cube`. A cell-day's first value is stored
+    as is, so that a cell-day with one row gets exactly its value."""
+
+    dates: pd.DatetimeIndex
+    n_cells: int
+    sums: dict[str, np.ndarray]
+    counts: dict[str, np.ndarray]  # uint16: at most MAX_ROWS_PER_CELL_DAY rows per cell and day
+    elevation: dict[str, np.ndarray]  # per cell: min, max, sum, n of the rows' elevations
+    marker: np.ndarray  # scratch for finding repeated cell-days within a piece
+    most_rows: int = 0  # an upper bound of the rows any cell-day has had
+    inside: bool = False  # whether any row fell inside the region
+
+    @classmethod
+    def spanning(cls, n_cells: int, first: np.datetime64, last: np.datetime64) -> CubeSums:
+        """Empty sums for `n_cells` cells and every day from `first` to `last`."""
+        first, last = (pd.Timestamp(np.datetime64(day, "D")) for day in (first, last))  # the unit of whole days
+        dates = pd.date_range(first, last, freq="D")
+        size = n_cells * len(dates)
+        return cls(dates=dates, n_cells=n_cells,
+                   sums={var: np.zeros(size) for var in WEATHER_VARIABLES},
+                   counts={var: np.zeros(size, dtype=np.uint16) for var in WEATHER_VARIABLES},
+                   elevation={"min": np.full(n_cells, np.inf), "max": np.full(n_cells, -np.inf),
+                              "sum": np.zeros(n_cells), "n": np.zeros(n_cells, dtype=np.int64)},
+                   marker=np.zeros(size, dtype=np.int32))
+
+    def add(self, grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> None:
+        """Add the rows of one piece of a daily weather table (rows outside the region are left out)."""
+        pos = station_positions(grid, cells, weather["lat"].to_numpy(), weather["lon"].to_numpy())
+        keep = pos >= 0
+        if not keep.any():
+            return
+        self.inside = True
+        day = (pd.to_datetime(weather["date"]).to_numpy().astype("datetime64[D]")[keep]
+               - np.datetime64(self.dates[0].date(), "D")).astype(np.int64)
+        if day.min() < 0 or day.max() >= len(self.dates):
+            raise ValueError("a weather row's date lies outside the cube's span")  # spanning() was given less
+        flat = day * self.n_cells + pos[keep]
+        if len(flat) > np.iinfo(np.int32).max:
+            raise ValueError(f"a piece of {len(flat)} weather rows: give CubeSums.add at most 2**31 - 1 at once")
+        # a day-major piece of every cell in order covers one run of the sums: slices, not scattered writes
+        run = slice(int(flat[0]), int(flat[-1]) + 1)
+        contiguous = run.stop - run.start == len(flat) and bool((np.diff(flat) == 1).all())
+        repeated = False
+        if not contiguous:
+            order = np.arange(len(flat), dtype=np.int32)
+            self.marker[flat] = order
+            repeated = not np.array_equal(self.marker[flat], order)
+        self.most_rows += int(np.bincount(flat - flat.min()).max()) if repeated else 1
+        if self.most_rows > MAX_ROWS_PER_CELL_DAY:
+            raise DataError(f"more than {MAX_ROWS_PER_CELL_DAY} weather rows for one cell and day", file="weather/")
         for var in WEATHER_VARIABLES:
-            values = weather[var].to_numpy(dtype=float)
-            values = values if all_kept else values[keep]
-            if day_major:
-                cube = values.reshape(n_days, n_cells).T.copy()
-            elif unique:
-                cube = np.full(size, np.nan)
-                cube[flat] = values
+            values = weather[var].to_numpy(dtype=float)[keep]
+            ok = ~np.isnan(values)
+            sums, counts = self.sums[var], self.counts[var]
+            if contiguous:
+                s, c = sums[run], counts[run]
+                if ok.all() and not c.any():  # the usual case: a first value for every cell-day of the run
+                    s[...] = values
+                    c[...] = 1
+                else:
+                    np.copyto(s, np.where(c == 0, values, s + values), where=ok)
+                    c += ok
+                continue
+            at, values = (flat, values) if ok.all() else (flat[ok], values[ok])
+            if repeated:
+                np.add.at(sums, at, values)
+                np.add.at(counts, at, 1)
             else:
-                ok = ~np.isnan(values)
-                total = np.bincount(flat[ok], weights=values[ok], minlength=size)
-                n = np.bincount(flat[ok], minlength=size)
-                cube = np.where(n > 0, total / np.maximum(n, 1), np.nan)
-            arrays[var] = cube.reshape(n_cells, n_days)
-        elevation = np.zeros(n_cells)
-        if "elevation_m" in weather.columns and day_major:  # the first day lists every cell
-            elevation = np.nan_to_num(weather["elevation_m"].to_numpy(dtype=float)[:n_cells], nan=0.0)
-        elif "elevation_m" in weather.columns:
+                sums[at] = np.where(counts[at] == 0, values, sums[at] + values)
+                counts[at] += 1
+        if "elevation_m" in weather.columns:
             elev = weather["elevation_m"].to_numpy(dtype=float)[keep]
             ok = ~np.isnan(elev)
-            e_sum = np.bincount(pos[keep][ok], weights=elev[ok], minlength=n_cells)
-            e_n = np.bincount(pos[keep][ok], minlength=n_cells)
-            elevation = np.where(e_n > 0, e_sum / np.maximum(e_n, 1), 0.0)
-    missing = np.isnan(arrays["precip_mm"]).all(axis=1).mean()
-    if missing > 0:
-        log.warning("%.1f%% of cells have no weather station; their weather features are NaN", 100 * missing)
-    return WeatherCube(dates=dates, elevation_m=elevation, **arrays)
+            at, elev = pos[keep][ok], elev[ok]
+            np.minimum.at(self.elevation["min"], at, elev)
+            np.maximum.at(self.elevation["max"], at, elev)
+            self.elevation["sum"] += np.bincount(at, weights=elev, minlength=self.n_cells)
+            self.elevation["n"] += np.bincount(at, minlength=self.n_cells)
 
-
-def is_day_major(pos: np.ndarray, dates: np.ndarray, n_cells: int, n_days: int) -> bool:
-    """True when rows are day after day, each day listing cells 0 … n_cells − 1 in order."""
-    if len(pos) != n_cells * n_days:
-        return False
-    by_day = pos.reshape(n_days, n_cells)
-    if not np.array_equal(by_day[0], np.arange(n_cells)) or not (by_day == by_day[0]).all():
-        return False
-    day = dates.reshape(n_days, n_cells)
-    return bool((day == day[:, :1]).all() and np.array_equal(day[:, 0] - day[0, 0], np.arange(n_days)))
+    def cube(self) -> WeatherCube:
+        """The cube: each cell-day's mean (NaN without a row); each cell's elevation (the value its rows give,
+        their mean when they differ, 0 without one). The sums are used up."""
+        if not self.inside:
+            raise DataError("no weather row falls inside the region", file="weather/")
+        self.marker = np.zeros(0, dtype=np.int32)
+        arrays = {}
+        for var in WEATHER_VARIABLES:
+            sums, counts = self.sums.pop(var), self.counts.pop(var)
+            np.divide(sums, counts, out=sums, where=counts > 1)
+            sums[counts == 0] = np.nan
+            del counts
+            arrays[var] = sums.reshape(len(self.dates), self.n_cells).T.copy()
+            del sums
+        e = self.elevation
+        with np.errstate(invalid="ignore", divide="ignore"):
+            elevation = np.where(e["n"] == 0, 0.0, np.where(e["min"] == e["max"], e["min"], e["sum"] / np.maximum(e["n"], 1)))
+        missing = np.isnan(arrays["precip_mm"]).all(axis=1).mean()
+        if missing > 0:
+            log.warning("%.1f%% of cells have no weather station; their weather features are NaN", 100 * missing)
+        return WeatherCube(dates=self.dates, elevation_m=elevation, **arrays)
 
 
 def station_positions(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

@@ -215,15 +215,13 @@ def prepare(raw_dir: Path, p: dict[str, Any], joins: common.SpatialJoins = commo
     check_prepare_params(p)
     raw_dir = Path(raw_dir)
     grid = Grid(float(p["grid_resolution_deg"]))
-    raw = common.load_raw(raw_dir, list(RAW_KINDS), grid, optional=OPTIONAL_KINDS)
-    boundary, _ = raw["boundary"]
-    cells = common.region_cells(grid, boundary)
+    _, cells = common.load_region(raw_dir, grid)
+    raw = common.load_raw(raw_dir, [k for k in RAW_KINDS if k != "boundary"], grid, optional=OPTIONAL_KINDS,
+                          cells=cells)
     states, _ = raw["states"]
     cells["state"] = joins.assign_states(cells, states).to_numpy()
 
-    weather, _ = raw.pop("weather")
-    cube = common.weather_cube(grid, cells, weather)
-    del weather
+    cube, _ = raw.pop("weather")
     prodes, prodes_reports = raw["deforestation"]
     weather_years = prodes_years_covered(cube.dates)
     prodes_years = sorted(int(y) for y in prodes["year"].unique())

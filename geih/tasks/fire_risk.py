@@ -59,8 +59,18 @@ def monthly_hotspot_counts(hotspots: pd.DataFrame, grid: Grid, cells: pd.DataFra
 
 def monthly_weather(cube: common.WeatherCube, months: pd.DatetimeIndex,
                     veg_class: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
-    """Monthly weather aggregates and INPE fire-risk index statistics, each (cells, months)."""
+    """Monthly weather aggregates and INPE fire-risk index statistics, each (cells, months); the daily
+    intermediates (days without rain, the index) `common.CELL_BLOCK` cells at a time."""
     bounds = month_bounds(cube.dates, months)
+
+    def of_cells(rows: slice) -> dict[str, np.ndarray]:
+        return _monthly_weather(cube.of_cells(rows), bounds, veg_class[rows], lat[rows])
+
+    return common.by_cell_blocks(of_cells, len(lat))
+
+
+def _monthly_weather(cube: common.WeatherCube, bounds: np.ndarray, veg_class: np.ndarray,
+                     lat: np.ndarray) -> dict[str, np.ndarray]:
     dry = common.days_since_rain(cube.precip_mm)
     rainy = (np.nan_to_num(cube.precip_mm) >= 1.0).astype(float)
     risk = fire_index.fire_risk(cube.precip_mm, cube.tmax_c, cube.rhmin_pct, veg_class,
@@ -122,15 +132,12 @@ def prepare(raw_dir: Path, p: dict[str, Any], joins: common.SpatialJoins = commo
     check_prepare_params(p)
     raw_dir = Path(raw_dir)
     grid = Grid(float(p["grid_resolution_deg"]))
-    raw = common.load_raw(raw_dir, list(RAW_KINDS), grid)
-    boundary, _ = raw["boundary"]
-    cells = common.region_cells(grid, boundary)
+    boundary, cells = common.load_region(raw_dir, grid)
+    raw = common.load_raw(raw_dir, [k for k in RAW_KINDS if k != "boundary"], grid, cells=cells)
     states, _ = raw["states"]
     cells["state"] = joins.assign_states(cells, states).to_numpy()
 
-    weather, weather_reports = raw.pop("weather")
-    cube = common.weather_cube(grid, cells, weather)
-    del weather
+    cube, weather_reports = raw.pop("weather")
     hotspots, hot_reports = raw.pop("hotspots")
     hotspot_months = common.months_covered(hot_reports)
     months = panel_months(full_months(cube.dates), hotspot_months, raw_dir)

@@ -18,17 +18,21 @@ class _Stop(Exception):
 def test_prepare_loads_the_raw_folders_on_its_grid_with_official_tables_optional(monkeypatch, tmp_path):
     calls = []
 
-    def fake_load_raw(raw_dir, kinds, grid, optional=()):
-        calls.append((raw_dir, kinds, grid, optional))
+    region_cells = object()
+
+    def fake_load_raw(raw_dir, kinds, grid, optional=(), cells=None):
+        calls.append((raw_dir, kinds, grid, optional, cells))
         raise _Stop
 
+    monkeypatch.setattr(deforestation.common, "load_region", lambda raw_dir, grid: (None, region_cells))
     monkeypatch.setattr(deforestation.common, "load_raw", fake_load_raw)
     with pytest.raises(_Stop):
         deforestation.prepare(tmp_path, {"grid_resolution_deg": 0.75, "threshold_km2": 1.0})
-    [(raw_dir, kinds, grid, optional)] = calls
-    assert raw_dir == tmp_path and {"landcover", "prodes_increments"} <= set(kinds)
+    [(raw_dir, kinds, grid, optional, cells)] = calls
+    assert raw_dir == tmp_path and {"landcover", "prodes_increments", "weather"} <= set(kinds)
     assert isinstance(grid, Grid) and grid == Grid(0.75)
     assert optional == ("prodes_increments",)
+    assert cells is region_cells  # the weather cube is built on the region's cells
 
 
 def test_recent_clearing_features_by_hand():

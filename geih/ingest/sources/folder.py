@@ -107,6 +107,20 @@ def data_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
     return found
 
 
+def folder_files(folder: Path, kind: str) -> list[Path]:
+    """The data files of raw sub-folder `folder` holding data of `kind` (see `data_files`); DataError naming
+    the folder when it is missing or has none."""
+    if kind not in KIND_SUFFIXES:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+    if not folder.is_dir():
+        raise DataError(f"missing folder for {kind} data", file=str(folder))
+    files = data_files(folder, KIND_SUFFIXES[kind])
+    if not files:
+        raise DataError(f"folder has no {kind} files (expected {', '.join(KIND_SUFFIXES[kind])})",
+                        file=str(folder))
+    return files
+
+
 def load_folder(folder: str | Path, kind: str, grid: Grid | None = None) -> tuple[pd.DataFrame, list[CleaningReport]]:
     """Read and concatenate every file of raw sub-folder `folder` holding data of `kind`.
 
@@ -116,15 +130,7 @@ def load_folder(folder: str | Path, kind: str, grid: Grid | None = None) -> tupl
     """
     from tqdm import tqdm
 
-    if kind not in KIND_SUFFIXES:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"missing folder for {kind} data", file=str(folder))
-    files = data_files(folder, KIND_SUFFIXES[kind])
-    if not files:
-        raise DataError(f"folder has no {kind} files (expected {', '.join(KIND_SUFFIXES[kind])})",
-                        file=str(folder))
+    files = folder_files(Path(folder), kind)
     reader = reader_for(kind, grid)
     frames, reports = [], []
     quiet = len(files) < 2 or not sys.stderr.isatty()

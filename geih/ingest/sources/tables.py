@@ -16,11 +16,16 @@ NDVI/EVI given as MODIS scaled integers (x10000) are rejected with a hint to div
 Numbers and text go through `tabular.to_float` (numeric columns straight from pyarrow to numpy; text
 parsed, naming the row of a bad value); timestamp/date columns go from pyarrow straight to numpy
 (`_numpy_dates`), text dates (and dates outside the datetime64[ns] range) through `tabular.to_datetime`.
+
+`weather_pieces` reads a Parquet weather file a few million rows at a time, each piece checked and counted as
+the whole file would be (rows numbered in the file; a range error counts the offending rows of its piece): the
+prepare stages build the daily weather cube from the pieces (`geih.tasks.common.load_weather_cube`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -56,23 +61,28 @@ def read_vegetation_index(path: str | Path) -> tuple[pd.DataFrame, CleaningRepor
 def _read_table(path: Path, fmt: str, required: list[str], optional: list[str]
                 ) -> tuple[pd.DataFrame, CleaningReport]:
     report = CleaningReport(file=str(path), format=fmt)
-    file = report.file
     if path.suffix.lower() == ".parquet":
         names = tab.parquet_columns(path)
-        tab.require_columns(names, required, file)
+        tab.require_columns(names, required, report.file)
         table, rows = tab.read_parquet_table(path, report, required + optional)
     else:
         table, rows = tab.read_csv_table(path, report, as_strings=False)
-        tab.require_columns(table.column_names, required, file)
+        tab.require_columns(table.column_names, required, report.file)
+    out = _clean_table(table, rows, report, required, optional)
+    log.debug("%s: %s, %d rows", report.file, fmt, len(out))
+    return out, report
+
+
+def _clean_table(table, rows: tab.RowNumbers, report: CleaningReport, required: list[str], optional: list[str],
+                 scope: str = "") -> pd.DataFrame:
+    """The checked, converted frame of one pyarrow table (a whole file, or one piece of it: `rows` numbers its
+    rows in the file, `scope` says which rows a range error counted in); counts are added to `report`."""
+    file = report.file
     columns = required + [c for c in optional if c in table.column_names]
     arrays: dict[str, np.ndarray] = {}
     for col in columns:
         values = table.column(col)
-        if col == "date":
-            arr = _numpy_dates(values)
-            arrays[col] = arr if arr is not None else tab.to_datetime(values, col, file, rows)
-        else:
-            arrays[col] = tab.to_float(values, col, file, rows)
+        arrays[col] = _dates(values, file, rows) if col == "date" else tab.to_float(values, col, file, rows)
     missing_key = np.isnat(arrays["date"]) | np.isnan(arrays["lat"]) | np.isnan(arrays["lon"])
     for col in columns[3:]:
         report.add(f"nan_{col}_missing", int((np.isnan(arrays[col]) & ~missing_key).sum()))
@@ -82,14 +92,75 @@ def _read_table(path: Path, fmt: str, required: list[str], optional: list[str]
         report.add("clipped_precip_mm", int(tiny.sum()))
         precip[tiny] = 0.0
     for col in columns[1:]:
-        _check_range(arrays[col], col, file, rows)
+        _check_range(arrays[col], col, file, rows, scope)
     if missing_key.any():
         report.add("dropped_missing_key", int(missing_key.sum()))
         arrays = {col: arr[~missing_key] for col, arr in arrays.items()}
     out = pd.DataFrame(arrays, copy=False)
-    report.rows_kept = len(out)
-    log.debug("%s: %s, %d rows", file, fmt, len(out))
-    return out, report
+    report.rows_kept += len(out)
+    return out
+
+
+def _dates(values, file: str, rows: tab.RowNumbers) -> np.ndarray:
+    """The `date` column as naive datetime64[ns] (NaT where missing)."""
+    arr = _numpy_dates(values)
+    return arr if arr is not None else tab.to_datetime(values, "date", file, rows)
+
+
+WEATHER_PIECE_ROWS = 2_000_000  # rows of a Parquet weather file converted at once by `weather_pieces`
+
+
+def weather_pieces(path: str | Path, report: CleaningReport, piece_rows: int = WEATHER_PIECE_ROWS,
+                   dates_only: bool = False) -> Iterator[pd.DataFrame]:
+    """`read_weather` one piece at a time: a Parquet file `piece_rows` rows at a time (so that a file of
+    tens of millions of rows never sits in memory whole), a CSV whole. Each piece is checked and cleaned as
+    `read_weather` does, with rows numbered in the file; the counts add up in `report`. `dates_only`: just
+    the `date` column of each piece (NaT dropped), unchecked otherwise."""
+    path = Path(path)
+    if path.suffix.lower() != ".parquet":
+        frame, whole = read_weather(path)
+        _merge_report(report, whole)
+        yield frame[["date"]].dropna() if dates_only else frame
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    file = report.file
+    tab.require_columns(tab.parquet_columns(path), WEATHER_COLUMNS, file)
+    if path.stat().st_size == 0:
+        raise DataError("file is empty (0 bytes)", file=file)
+    try:
+        parquet = pq.ParquetFile(path)
+        lower = {n.lower(): n for n in parquet.schema_arrow.names}
+        wanted = ["date"] if dates_only else [c for c in WEATHER_COLUMNS + WEATHER_OPTIONAL if c in lower]
+        report.rows_read = parquet.metadata.num_rows
+        batches = parquet.iter_batches(batch_size=piece_rows, columns=[lower[c] for c in wanted])
+        if report.rows_read == 0:
+            report.note("no data rows")
+        first = 0
+        for batch in batches:
+            table = pa.Table.from_batches([batch]).rename_columns(wanted)
+            rows = tab.RowNumbers(first=1 + first)
+            if dates_only:
+                dates = _dates(table.column("date"), file, rows)
+                yield pd.DataFrame({"date": dates[~np.isnat(dates)]})
+            else:
+                scope = f"rows {first + 1}–{first + table.num_rows}" if table.num_rows < report.rows_read else ""
+                yield _clean_table(table, rows, report, WEATHER_COLUMNS, WEATHER_OPTIONAL, scope)
+            first += table.num_rows
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"cannot read Parquet file: {exc}", file=file) from None
+
+
+def _merge_report(into: CleaningReport, part: CleaningReport) -> None:
+    """Add what `part` read, kept, counted and noted to `into` (both of one file)."""
+    into.rows_read += part.rows_read
+    into.rows_kept += part.rows_kept
+    for key, n in part.counts.items():
+        into.add(key, n)
+    for text in part.notes:
+        into.note(text)
+    into.encoding = part.encoding
 
 
 _NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
@@ -123,8 +194,9 @@ def _numpy_dates(values) -> np.ndarray | None:
     return out
 
 
-def _check_range(values, column: str, file: str, rows: tab.RowNumbers) -> None:
-    """DataError naming the first value outside RANGES[column] (NaN is allowed)."""
+def _check_range(values, column: str, file: str, rows: tab.RowNumbers, scope: str = "") -> None:
+    """DataError naming the first value outside RANGES[column] (NaN is allowed); `scope`: which rows of the
+    file `values` are, when they are a piece of it (the count is theirs)."""
     lo, hi = RANGES[column]
     arr = np.asarray(values)
     with np.errstate(invalid="ignore"):
@@ -134,5 +206,6 @@ def _check_range(values, column: str, file: str, rows: tab.RowNumbers) -> None:
         hint = ""
         if column in ("ndvi", "evi") and np.nanmax(np.abs(arr)) <= 10000:
             hint = " (MODIS scaled integers? divide by 10000)"
-        raise DataError(f"value {arr[pos]:g} outside {lo:g}..{hi:g} in {int(bad.sum())} row(s){hint}",
+        where = f" of {scope}" if scope else ""
+        raise DataError(f"value {arr[pos]:g} outside {lo:g}..{hi:g} in {int(bad.sum())} row(s){where}{hint}",
                         file=file, row=rows(pos), column=column)
