@@ -247,3 +247,25 @@ def test_reference_hotspots_lie_inside_the_outline_and_their_cell(world, hotspot
     assert shapely.contains_xy(boundary, lon, lat).all()  # loaders clip hotspots to the region
     truth_cells = set(pd.read_parquet(world.truth / "fire_risk.parquet")["cell_id"])
     assert set(Grid(1.0).cell_of(lat, lon)) <= truth_cells
+
+
+@pytest.mark.parametrize("template", ["%11.6f", "%12.6f ", "%.1f", " %.1f ", "%.2f"])
+def test_printf_gives_the_text_of_np_char_mod(template):
+    from geih.ingest.synthetic.formats import printf
+
+    values = np.array([0.15, 0.25, 2.675, -0.05, -0.0, 0.0, -3.1234565, -72.000001, 1e6 + 0.05, 123.45, np.nan,
+                       *np.random.default_rng(3).uniform(-75, 5, 200)])
+    got = printf(template, values)
+    assert got.dtype == object and all(type(v) is str for v in got)
+    assert got.tolist() == np.char.mod(template, values).tolist()
+    assert printf(" %d ", np.array([0, -999, 12], dtype=np.int64)).tolist() == [" 0 ", " -999 ", " 12 "]
+    assert printf("%.1f", np.array([])).tolist() == []
+
+
+def test_write_delimited_writes_objects_numbers_and_text_as_astype_str(tmp_path):
+    from geih.ingest.synthetic.formats import write_delimited
+
+    frame = pd.DataFrame({"a": np.array(["x", "y"], dtype=object), "b": [1.5, 0.1], "c": [3, -4]})
+    frame["d"] = pd.Series(["Pará", "São Félix"])  # pandas' own string dtype
+    write_delimited(tmp_path / "t.csv", frame, ["a", "b", "c", "d"], sep=";", final_newline=False)
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8") == "a;b;c;d\nx;1.5;3;Pará\ny;0.1;-4;São Félix"
