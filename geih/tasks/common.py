@@ -321,7 +321,7 @@ class CubeSums:
     sums: dict[str, np.ndarray]
     counts: dict[str, np.ndarray]  # uint16: at most MAX_ROWS_PER_CELL_DAY rows per cell and day
     elevation: dict[str, np.ndarray]  # per cell: min, max, sum, n of the rows' elevations
-    marker: np.ndarray  # scratch for finding repeated cell-days within a piece
+    marker: np.ndarray | None = None  # scratch for finding repeated cell-days in a piece (made when first needed)
     most_rows: int = 0  # an upper bound of the rows any cell-day has had
     inside: bool = False  # whether any row fell inside the region
 
@@ -335,8 +335,7 @@ class CubeSums:
                    sums={var: np.zeros(size) for var in WEATHER_VARIABLES},
                    counts={var: np.zeros(size, dtype=np.uint16) for var in WEATHER_VARIABLES},
                    elevation={"min": np.full(n_cells, np.inf), "max": np.full(n_cells, -np.inf),
-                              "sum": np.zeros(n_cells), "n": np.zeros(n_cells, dtype=np.int64)},
-                   marker=np.zeros(size, dtype=np.int32))
+                              "sum": np.zeros(n_cells), "n": np.zeros(n_cells, dtype=np.int64)})
 
     def add(self, grid: Grid, cells: pd.DataFrame, weather: pd.DataFrame) -> None:
         """Add the rows of one piece of a daily weather table (rows outside the region are left out)."""
@@ -350,54 +349,44 @@ class CubeSums:
         if day.min() < 0 or day.max() >= len(self.dates):
             raise ValueError("a weather row's date lies outside the cube's span")  # spanning() was given less
         flat = day * self.n_cells + pos[keep]
-        if len(flat) > np.iinfo(np.int32).max:
-            raise ValueError(f"a piece of {len(flat)} weather rows: give CubeSums.add at most 2**31 - 1 at once")
-        # a day-major piece of every cell in order covers one run of the sums: slices, not scattered writes
-        run = slice(int(flat[0]), int(flat[-1]) + 1)
-        contiguous = run.stop - run.start == len(flat) and bool((np.diff(flat) == 1).all())
-        repeated = False
-        if not contiguous:
-            order = np.arange(len(flat), dtype=np.int32)
-            self.marker[flat] = order
-            repeated = not np.array_equal(self.marker[flat], order)
+        run = contiguous_run(flat)
+        repeated = run is None and self._repeats(flat)
         self.most_rows += int(np.bincount(flat - flat.min()).max()) if repeated else 1
         if self.most_rows > MAX_ROWS_PER_CELL_DAY:
             raise DataError(f"more than {MAX_ROWS_PER_CELL_DAY} weather rows for one cell and day", file="weather/")
         for var in WEATHER_VARIABLES:
             values = weather[var].to_numpy(dtype=float)[keep]
-            ok = ~np.isnan(values)
-            sums, counts = self.sums[var], self.counts[var]
-            if contiguous:
-                s, c = sums[run], counts[run]
-                if ok.all() and not c.any():  # the usual case: a first value for every cell-day of the run
-                    s[...] = values
-                    c[...] = 1
-                else:
-                    np.copyto(s, np.where(c == 0, values, s + values), where=ok)
-                    c += ok
-                continue
-            at, values = (flat, values) if ok.all() else (flat[ok], values[ok])
-            if repeated:
-                np.add.at(sums, at, values)
-                np.add.at(counts, at, 1)
+            if run is not None:
+                add_to_run(self.sums[var][run], self.counts[var][run], values)
             else:
-                sums[at] = np.where(counts[at] == 0, values, sums[at] + values)
-                counts[at] += 1
+                add_scattered(self.sums[var], self.counts[var], flat, values, repeated)
         if "elevation_m" in weather.columns:
-            elev = weather["elevation_m"].to_numpy(dtype=float)[keep]
-            ok = ~np.isnan(elev)
-            at, elev = pos[keep][ok], elev[ok]
-            np.minimum.at(self.elevation["min"], at, elev)
-            np.maximum.at(self.elevation["max"], at, elev)
-            self.elevation["sum"] += np.bincount(at, weights=elev, minlength=self.n_cells)
-            self.elevation["n"] += np.bincount(at, minlength=self.n_cells)
+            self._add_elevation(pos[keep], weather["elevation_m"].to_numpy(dtype=float)[keep])
+
+    def _repeats(self, flat: np.ndarray) -> bool:
+        """Whether a cell-day occurs more than once in `flat` (one scatter and one gather of the marker)."""
+        if len(flat) > np.iinfo(np.int32).max:
+            raise ValueError(f"a piece of {len(flat)} weather rows: give CubeSums.add at most 2**31 - 1 at once")
+        if self.marker is None:
+            self.marker = np.zeros(self.n_cells * len(self.dates), dtype=np.int32)
+        order = np.arange(len(flat), dtype=np.int32)
+        self.marker[flat] = order
+        return not np.array_equal(self.marker[flat], order)
+
+    def _add_elevation(self, pos: np.ndarray, elevation: np.ndarray) -> None:
+        ok = ~np.isnan(elevation)
+        at, elevation = pos[ok], elevation[ok]
+        np.minimum.at(self.elevation["min"], at, elevation)
+        np.maximum.at(self.elevation["max"], at, elevation)
+        self.elevation["sum"] += np.bincount(at, weights=elevation, minlength=self.n_cells)
+        self.elevation["n"] += np.bincount(at, minlength=self.n_cells)
 
     def cube(self) -> WeatherCube:
         """The cube: each cell-day's mean (NaN without a row); each cell's elevation (the value its rows give,
         their mean when they differ, 0 without one). The sums are used up."""
         if not self.inside:
             raise DataError("no weather row falls inside the region", file="weather/")
-        self.marker = np.zeros(0, dtype=np.int32)
+        self.marker = None
         arrays = {}
         for var in WEATHER_VARIABLES:
             sums, counts = self.sums.pop(var), self.counts.pop(var)
@@ -408,11 +397,44 @@ class CubeSums:
             del sums
         e = self.elevation
         with np.errstate(invalid="ignore", divide="ignore"):
-            elevation = np.where(e["n"] == 0, 0.0, np.where(e["min"] == e["max"], e["min"], e["sum"] / np.maximum(e["n"], 1)))
+            mean = e["sum"] / np.maximum(e["n"], 1)
+            elevation = np.where(e["n"] == 0, 0.0, np.where(e["min"] == e["max"], e["min"], mean))
         missing = np.isnan(arrays["precip_mm"]).all(axis=1).mean()
         if missing > 0:
             log.warning("%.1f%% of cells have no weather station; their weather features are NaN", 100 * missing)
         return WeatherCube(dates=self.dates, elevation_m=elevation, **arrays)
+
+
+def contiguous_run(flat: np.ndarray) -> slice | None:
+    """The slice `flat` covers when it is one run of consecutive positions in order (a day-major piece of every
+    cell), else None."""
+    run = slice(int(flat[0]), int(flat[-1]) + 1)
+    return run if run.stop - run.start == len(flat) and bool((np.diff(flat) == 1).all()) else None
+
+
+def add_to_run(sums: np.ndarray, counts: np.ndarray, values: np.ndarray) -> None:
+    """Add `values` (NaN: no value) to the running `sums` and `counts` of one run of cell-days, in place; a first
+    value is stored as is."""
+    ok = ~np.isnan(values)
+    if ok.all() and not counts.any():  # the usual case: a first value for every cell-day of the run
+        sums[...] = values
+        counts[...] = 1
+    else:
+        np.copyto(sums, np.where(counts == 0, values, sums + values), where=ok)
+        counts += ok
+
+
+def add_scattered(sums: np.ndarray, counts: np.ndarray, flat: np.ndarray, values: np.ndarray, repeated: bool) -> None:
+    """Add `values` (NaN: no value) at positions `flat` of the running `sums` and `counts`, in place; `repeated`:
+    a position occurs more than once (unbuffered additions then)."""
+    ok = ~np.isnan(values)
+    at, values = (flat, values) if ok.all() else (flat[ok], values[ok])
+    if repeated:
+        np.add.at(sums, at, values)
+        np.add.at(counts, at, 1)
+    else:
+        sums[at] = np.where(counts[at] == 0, values, sums[at] + values)
+        counts[at] += 1
 
 
 def station_positions(grid: Grid, cells: pd.DataFrame, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
