@@ -113,7 +113,8 @@ WEATHER_PIECE_ROWS = 2_000_000  # rows of a Parquet weather file converted at on
 def weather_pieces(path: str | Path, report: CleaningReport, piece_rows: int = WEATHER_PIECE_ROWS,
                    dates_only: bool = False) -> Iterator[pd.DataFrame]:
     """`read_weather` one piece at a time: a Parquet file `piece_rows` rows at a time (so that a file of
-    tens of millions of rows never sits in memory whole), a CSV whole. Each piece is checked and cleaned as
+    tens of millions of rows never sits in memory whole), a CSV whole (station files are small; a CSV is also read
+    whole for `dates_only`, so a large gridded table belongs in Parquet). Each piece is checked and cleaned as
     `read_weather` does, with rows numbered in the file; the counts add up in `report`. `dates_only`: just
     the `date` column of each piece (NaT dropped), unchecked otherwise."""
     path = Path(path)
