@@ -59,7 +59,9 @@ def load_raw(raw_dir: Path, kinds: list[str], grid: Grid, optional: tuple[str, .
 
 def load_region(raw_dir: Path, grid: Grid) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The region's boundary (raw `boundary/`) and its cells on `grid` (`region_cells`)."""
-    boundary, _ = load_raw(raw_dir, ["boundary"], grid)["boundary"]
+    from geih.ingest.sources.folder import load_folder
+
+    boundary, _ = load_folder(Path(raw_dir) / "boundary", "boundary", grid)
     return boundary, region_cells(grid, boundary)
 
 

@@ -123,34 +123,16 @@ def weather_pieces(path: str | Path, report: CleaningReport, piece_rows: int = W
         _merge_report(report, whole)
         yield frame[["date"]].dropna() if dates_only else frame
         return
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    file = report.file
-    tab.require_columns(tab.parquet_columns(path), WEATHER_COLUMNS, file)
-    if path.stat().st_size == 0:
-        raise DataError("file is empty (0 bytes)", file=file)
-    try:
-        parquet = pq.ParquetFile(path)
-        lower = {n.lower(): n for n in parquet.schema_arrow.names}
-        wanted = ["date"] if dates_only else [c for c in WEATHER_COLUMNS + WEATHER_OPTIONAL if c in lower]
-        report.rows_read = parquet.metadata.num_rows
-        batches = parquet.iter_batches(batch_size=piece_rows, columns=[lower[c] for c in wanted])
-        if report.rows_read == 0:
-            report.note("no data rows")
-        first = 0
-        for batch in batches:
-            table = pa.Table.from_batches([batch]).rename_columns(wanted)
-            rows = tab.RowNumbers(first=1 + first)
-            if dates_only:
-                dates = _dates(table.column("date"), file, rows)
-                yield pd.DataFrame({"date": dates[~np.isnat(dates)]})
-            else:
-                scope = f"rows {first + 1}–{first + table.num_rows}" if table.num_rows < report.rows_read else ""
-                yield _clean_table(table, rows, report, WEATHER_COLUMNS, WEATHER_OPTIONAL, scope)
-            first += table.num_rows
-    except (pa.ArrowException, OSError) as exc:
-        raise DataError(f"cannot read Parquet file: {exc}", file=file) from None
+    tab.require_columns(tab.parquet_columns(path), WEATHER_COLUMNS, report.file)
+    wanted = ["date"] if dates_only else WEATHER_COLUMNS + WEATHER_OPTIONAL
+    for table, rows in tab.iter_parquet_tables(path, report, wanted, piece_rows):
+        if dates_only:
+            dates = _dates(table.column("date"), report.file, rows)
+            yield pd.DataFrame({"date": dates[~np.isnat(dates)]})
+        else:
+            whole = table.num_rows == report.rows_read
+            scope = "" if whole else f"rows {rows.first}–{rows.first + table.num_rows - 1}"
+            yield _clean_table(table, rows, report, WEATHER_COLUMNS, WEATHER_OPTIONAL, scope)
 
 
 def _merge_report(into: CleaningReport, part: CleaningReport) -> None:

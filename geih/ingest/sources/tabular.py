@@ -32,8 +32,11 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -250,24 +253,56 @@ def read_parquet(path: Path, report: CleaningReport, columns: list[str] | None =
 
 def read_parquet_table(path: Path, report: CleaningReport, columns: list[str] | None = None):
     """`read_parquet` without the conversion to pandas: the pyarrow Table and its row numbers."""
+    import pyarrow.parquet as pq
+
+    with _parquet_errors(path):
+        table = pq.read_table(path, columns=_parquet_wanted(pq.read_schema(path).names, columns))
+    table = table.rename_columns([n.lower() for n in table.column_names])
+    _count_parquet_rows(report, table.num_rows)
+    return table, RowNumbers(first=1)
+
+
+def iter_parquet_tables(path: Path, report: CleaningReport, columns: list[str] | None = None,
+                        batch_rows: int = 2_000_000) -> Iterator[tuple[Any, RowNumbers]]:
+    """`read_parquet_table` `batch_rows` rows at a time: each piece as a pyarrow Table (lower-case column names)
+    with the row numbers of its rows in the file; the file is never in memory whole."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    name = str(path)
+    with _parquet_errors(path):
+        parquet = pq.ParquetFile(path)
+        _count_parquet_rows(report, parquet.metadata.num_rows)
+        first = 1
+        for batch in parquet.iter_batches(batch_size=batch_rows,
+                                          columns=_parquet_wanted(parquet.schema_arrow.names, columns)):
+            table = pa.Table.from_batches([batch])
+            yield table.rename_columns([n.lower() for n in table.column_names]), RowNumbers(first=first)
+            first += table.num_rows
+
+
+@contextmanager
+def _parquet_errors(path: Path) -> Iterator[None]:
+    """An empty file, and what pyarrow cannot read, as a DataError naming the file."""
+    import pyarrow as pa
+
     if path.stat().st_size == 0:
-        raise DataError("file is empty (0 bytes)", file=name)
+        raise DataError("file is empty (0 bytes)", file=str(path))
     try:
-        schema_names = pq.read_schema(path).names
-        lower = {n.lower(): n for n in schema_names}
-        wanted = None if columns is None else [lower[c] for c in columns if c in lower]
-        table = pq.read_table(path, columns=wanted)
+        yield
     except (pa.ArrowException, OSError) as exc:
-        raise DataError(f"cannot read Parquet file: {exc}", file=name) from None
-    table = table.rename_columns([n.lower() for n in table.column_names])
-    report.rows_read = table.num_rows
-    if table.num_rows == 0:
+        raise DataError(f"cannot read Parquet file: {exc}", file=str(path)) from None
+
+
+def _parquet_wanted(schema_names: list[str], columns: list[str] | None) -> list[str] | None:
+    """The file's own names of the lower-case `columns` it has (None: every column)."""
+    lower = {n.lower(): n for n in schema_names}
+    return None if columns is None else [lower[c] for c in columns if c in lower]
+
+
+def _count_parquet_rows(report: CleaningReport, rows: int) -> None:
+    report.rows_read = rows
+    if rows == 0:
         report.note("no data rows")
-    return table, RowNumbers(first=1)
 
 
 def parquet_columns(path: Path) -> list[str]:

@@ -140,17 +140,20 @@ def printf(template: str, values: np.ndarray) -> np.ndarray:
     """`template % v` of every value, as an object array of str: the text `np.char.mod(template, values)` gives, in
     about a third of its time (Python formats the plain floats and ints of `tolist`, as np.char.mod formats numpy's;
     no copy into a fixed-width str array)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = [template % v for v in np.asarray(values).tolist()]
+    return _object_array([template % v for v in np.asarray(values).tolist()])
+
+
+def _object_array(texts: list[str]) -> np.ndarray:
+    """`texts` as a 1-D object array (np.array would copy them into a fixed-width str array)."""
+    out = np.empty(len(texts), dtype=object)
+    out[:] = texts
     return out
 
 
 def _fmt_risk(x: np.ndarray) -> np.ndarray:
     """0.8 / 0.85 / 1.0 style: two decimals, a trailing zero dropped; -999 kept as is."""
-    two = [f"{v:.2f}" for v in np.asarray(x, dtype=float).tolist()]
-    s = np.empty(len(two), dtype=object)
-    s[:] = [t[:-1] if t.endswith("0") else t for t in two]
-    return np.where(x == INVALID, str(INVALID), s)
+    two = printf("%.2f", np.asarray(x, dtype=float))
+    return np.where(x == INVALID, str(INVALID), _object_array([t[:-1] if t.endswith("0") else t for t in two]))
 
 
 def bdqueimadas_frame(rows: pd.DataFrame) -> pd.DataFrame:
