@@ -45,10 +45,11 @@ def kept_features(names: list[str], without: list[str]) -> list[str]:
 def split_masks(frame: Any, time_column: str, split: dict[str, Any], random_seed: int,
                 block_seeds: list[int]) -> dict[str, np.ndarray]:
     """Boolean test-row masks: 'temporal', 'random' (evaluate's 80/20 draw) and 'spatial_block_<seed>'."""
+    from geih.modelling.evaluate import random_test_rows
     from geih.modelling.splits import is_test_row
 
     masks = {"temporal": is_test_row(frame, time_column, {**split, "split": "temporal"}),
-             "random": np.random.default_rng(random_seed).random(len(frame)) < 0.2}
+             "random": random_test_rows(len(frame), random_seed)}
     for seed in block_seeds:
         masks[f"spatial_block_{seed}"] = is_test_row(frame, time_column,
                                                      {**split, "split": "spatial_block", "seed": seed})

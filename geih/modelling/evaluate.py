@@ -46,13 +46,17 @@ class Evaluation:
     predictions: pd.DataFrame | None = None
 
 
+def random_test_rows(n_rows: int, seed: int) -> np.ndarray:
+    """The test rows of `random_split_auc`'s random 80/20 split of `n_rows` rows (a boolean mask)."""
+    return np.random.default_rng(seed).random(n_rows) < 0.2
+
+
 def random_split_auc(model: Any, frame: pd.DataFrame, schema: FeatureSchema, seed: int) -> float:
     """ROC AUC the same model would report on a random 80/20 split of all rows (the optimistic
     number that spatial autocorrelation produces). A full re-fit: as costly as train itself."""
     from sklearn.base import clone
 
-    rng = np.random.default_rng(seed)
-    test = rng.random(len(frame)) < 0.2
+    test = random_test_rows(len(frame), seed)
     fitted = clone(model).fit(schema.matrix(frame[~test]), frame.loc[~test, schema.label].to_numpy())
     p = fitted.predict_proba(schema.matrix(frame[test]))[:, 1]
     return ev.binary_metrics(frame.loc[test, schema.label].to_numpy(), p, 0.5)["roc_auc"]

@@ -49,3 +49,27 @@ def test_the_random_split_figure_refits_a_clone_on_a_seeded_80_20_split():
     assert 0.9 < auc <= 1.0 and auc == random_split_auc(model, frame, schema, seed=3)
     assert not hasattr(model, "coef_")  # the given model is cloned, never fitted in place
     assert auc != random_split_auc(model, frame, schema, seed=4)  # another seed, another split
+
+
+def test_the_random_split_tests_on_a_seeded_fifth_of_the_rows_and_scores_exactly_those():
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from geih.modelling.evaluate import random_split_auc, random_test_rows
+
+    test = random_test_rows(10_000, seed=5)
+    assert test.dtype == bool and 0.19 < test.mean() < 0.21
+    assert np.array_equal(test, random_test_rows(10_000, seed=5))
+    assert not np.array_equal(test, random_test_rows(10_000, seed=6))
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"signal": rng.normal(size=300)})
+    frame["label"] = (frame["signal"] + rng.normal(size=300) > 0).astype(int)
+    schema = SimpleNamespace(label="label", matrix=lambda f: f[["signal"]])
+    rows = random_test_rows(len(frame), seed=2)
+    fitted = LogisticRegression().fit(frame.loc[~rows, ["signal"]], frame.loc[~rows, "label"])
+    expected = roc_auc_score(frame.loc[rows, "label"], fitted.predict_proba(frame.loc[rows, ["signal"]])[:, 1])
+    assert random_split_auc(LogisticRegression(), frame, schema, seed=2) == pytest.approx(expected, abs=1e-12)
