@@ -37,6 +37,16 @@ class CleaningReport:
         if text not in self.notes:
             self.notes.append(text)
 
+    def absorb(self, part: CleaningReport) -> None:
+        """Add what `part` (another read of the same file) read, kept, counted and noted to this report."""
+        self.rows_read += part.rows_read
+        self.rows_kept += part.rows_kept
+        for key, n in part.counts.items():
+            self.add(key, n)
+        for text in part.notes:
+            self.note(text)
+        self.encoding = part.encoding
+
     @property
     def dropped(self) -> dict[str, int]:
         """Counts of removed rows, by reason (the ``dropped_`` prefix removed)."""

@@ -120,7 +120,7 @@ def weather_pieces(path: str | Path, report: CleaningReport, piece_rows: int = W
     path = Path(path)
     if path.suffix.lower() != ".parquet":
         frame, whole = read_weather(path)
-        _merge_report(report, whole)
+        report.absorb(whole)
         yield frame[["date"]].dropna() if dates_only else frame
         return
     tab.require_columns(tab.parquet_columns(path), WEATHER_COLUMNS, report.file)
@@ -133,17 +133,6 @@ def weather_pieces(path: str | Path, report: CleaningReport, piece_rows: int = W
             whole = table.num_rows == report.rows_read
             scope = "" if whole else f"rows {rows.first}–{rows.first + table.num_rows - 1}"
             yield _clean_table(table, rows, report, WEATHER_COLUMNS, WEATHER_OPTIONAL, scope)
-
-
-def _merge_report(into: CleaningReport, part: CleaningReport) -> None:
-    """Add what `part` read, kept, counted and noted to `into` (both of one file)."""
-    into.rows_read += part.rows_read
-    into.rows_kept += part.rows_kept
-    for key, n in part.counts.items():
-        into.add(key, n)
-    for text in part.notes:
-        into.note(text)
-    into.encoding = part.encoding
 
 
 _NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}

@@ -136,3 +136,17 @@ def test_tables_bad_files(tmp_path):
     (tmp_path / "head.csv").write_text("date,lat,lon,ndvi,evi\n")
     df, report = read_vegetation_index(tmp_path / "head.csv")
     assert len(df) == 0 and any("header only" in n for n in report.notes)
+
+
+def test_a_report_absorbs_another_read_of_its_file():
+    from geih.ingest.sources.cleaning import CleaningReport
+
+    into = CleaningReport(file="w.csv", format="weather", rows_read=10, rows_kept=8, counts={"dropped_missing_key": 2})
+    into.note("read as utf-8")
+    part = CleaningReport(file="w.csv", format="weather", rows_read=5, rows_kept=4, encoding="latin-1",
+                          counts={"dropped_missing_key": 1, "nan_tmax_missing": 3}, notes=["read as utf-8", "BOM"])
+    into.absorb(part)
+    assert (into.rows_read, into.rows_kept) == (15, 12)
+    assert into.counts == {"dropped_missing_key": 3, "nan_tmax_missing": 3}
+    assert into.notes == ["read as utf-8", "BOM"] and into.encoding == "latin-1"
+    assert into.rows_read - into.rows_kept == sum(into.dropped.values())
