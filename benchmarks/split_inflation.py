@@ -14,6 +14,7 @@ easier or harder, which the oracle shows). `--without` leaves out every feature 
 the given pieces — e.g. `--without hotspots,fire_` fits fire risk without its hotspot history, the control
 that shows what the history features do to the penalty. Prints JSON. Usage:
     python benchmarks/split_inflation.py --task fire_risk [--seeds 42 1 2 3 4] [--without hotspots,fire_]
+        [--set train.fire_risk.model=random_forest --set train.fire_risk.max_depth=0 ...]
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--task", default="fire_risk")
     ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a param changed for this run, as `dvc exp run -S` (repeatable), e.g. "
+                         "--set train.fire_risk.model=random_forest")
     ap.add_argument("--features", type=Path, default=None, help="default: data/features/<task>")
     ap.add_argument("--truth", type=Path, default=Path("data/truth"))
     ap.add_argument("--seeds", type=int, nargs="+", default=[42, 1, 2, 3, 4], help="spatial-block draws")
@@ -87,18 +91,23 @@ def main() -> None:
     import pandas as pd
     from sklearn.metrics import roc_auc_score
 
+    from geih.errors import ParamsError
     from geih.modelling.families import train_config
     from geih.modelling.feature_schema import FeatureSchema
     from geih.modelling.feature_tables import load_split
     from geih.modelling.truth import load_truth, oracle_scores
-    from geih.params import group, load_params
+    from geih.params import group, load_params, with_overrides
     from geih.tasks import get_task, task_names
 
     task = get_task(args.task)
     if task.kind == "regression":
         ap.error(f"--task {task.name}: a regression task has no ROC AUC to inflate")
     features = args.features or Path("data/features") / task.name
-    params = load_params(args.params)
+    try:
+        params = with_overrides(load_params(args.params), args.set)
+        config = train_config(group(params, "train"), task.name, task_names())
+    except ParamsError as err:
+        ap.error(str(err))
     schema = FeatureSchema.load(features, task.name)
     frame = pd.concat([load_split(features, "train"), load_split(features, "test")], ignore_index=True)
     try:
@@ -111,7 +120,6 @@ def main() -> None:
     oracle = oracle_scores(frame, truth, task)
     X = schema.matrix(frame)[names].to_numpy()
     y = frame[schema.label].to_numpy()
-    config = train_config(group(params, "train"), task.name, task_names())
     masks = split_masks(frame, task.time_column, dict(group(params, "featurize")),
                         int(group(params, "evaluate")["seed"]), args.seeds)
     scores: dict[str, dict[str, float]] = {}
@@ -122,7 +130,7 @@ def main() -> None:
         scores[name] = {"roc_auc": round(auc, 4), "oracle_roc_auc": round(oracle_auc, 4),
                         "oracle_gap": round(oracle_auc - auc, 4), "test_rows": int(test.sum())}
     print(json.dumps({"task": task.name, "model": config.spec.name, "features": len(names),
-                      "without": args.without or None, "scores": scores, **inflation_summary(scores),
+                      "without": args.without or None, "set": args.set or None, "scores": scores, **inflation_summary(scores),
                       "machine": machine()}, indent=2))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,25 @@ def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
     if not isinstance(data, dict):
         raise GeihError(f"params file {path} must hold a mapping of groups")
     return data
+
+
+def with_overrides(params: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """A copy of `params` with each `dotted.key=value` set, as `dvc exp run -S` sets it (the value read as YAML:
+    `400` an int, `null` None, `random_forest` a string). A leaf may be new, its parent must be an existing
+    mapping (a mistyped group is an error, not a new group); malformed → ParamsError naming the override."""
+    result = copy.deepcopy(params)
+    for override in overrides:
+        key, sep, text = override.partition("=")
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ParamsError(override, "expected dotted.key=value")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ParamsError(key, f"value {text!r} is not valid YAML: {exc}") from exc
+        *parents, leaf = key.split(".")
+        node = group(result, ".".join(parents)) if parents else result
+        node[leaf] = value
+    return result
 
 
 def group(params: dict[str, Any], key: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """benchmarks/split_inflation.py on the tiny pipeline's outputs: its temporal fit is the pipeline's model (the same
-ROC AUC as evaluate's), its oracle that of data/truth, and `--without` leaves the named features out."""
+ROC AUC as evaluate's), its oracle that of data/truth; `--without` leaves the named features out and `--set`
+changes a param."""
 
 from __future__ import annotations
 
@@ -53,12 +54,18 @@ def test_the_temporal_fit_is_the_pipelines_model_and_each_draw_is_scored_against
                                                     abs=2e-4)
 
 
-def test_without_leaves_the_named_features_out_and_names_a_piece_no_feature_has(tiny_repo: Path):
+def test_without_and_set_change_the_features_and_the_model_and_name_what_they_refuse(tiny_repo: Path):
     schema = FeatureSchema.load(tiny_repo / "data" / "features" / "fire_risk", "fire_risk")
     left_out = [f for f in schema.feature_names if "hotspots" in f or "fire_" in f]
-    result = inflation(tiny_repo, "--task", "fire_risk", "--seeds", "1", "--without", "hotspots,fire_")
+    result = inflation(tiny_repo, "--task", "fire_risk", "--seeds", "1", "--without", "hotspots,fire_",
+                       "--set", "train.fire_risk.model=logistic_regression", "--set", "train.C=0.5")
     assert left_out and result["features"] == len(schema.feature_names) - len(left_out)
-    assert result["without"] == "hotspots,fire_"
+    assert result["without"] == "hotspots,fire_" and result["model"] == "logistic_regression"
+    assert result["set"] == ["train.fire_risk.model=logistic_regression", "train.C=0.5"]
+    for setting, message in (("train.fire_risk.model=bogus", "'train.fire_risk.model'"),
+                             ("trian.C=1", "'trian': missing")):
+        refused = run([sys.executable, BENCHMARK, "--task", "fire_risk", "--set", setting], tiny_repo, check=False)
+        assert refused.returncode == 2 and message in refused.stderr, refused.stderr
     refused = run([sys.executable, BENCHMARK, "--task", "fire_risk", "--without", "wind_gust"], tiny_repo, check=False)
     assert refused.returncode == 2 and "--without wind_gust: no feature name contains it" in refused.stderr
     regression = run([sys.executable, BENCHMARK, "--task", "climate_prediction"], tiny_repo, check=False)
