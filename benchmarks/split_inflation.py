@@ -130,8 +130,8 @@ def main() -> None:
         scores[name] = {"roc_auc": round(auc, 4), "oracle_roc_auc": round(oracle_auc, 4),
                         "oracle_gap": round(oracle_auc - auc, 4), "test_rows": int(test.sum())}
     print(json.dumps({"task": task.name, "model": config.spec.name, "features": len(names),
-                      "without": args.without or None, "set": args.set or None, "scores": scores, **inflation_summary(scores),
-                      "machine": machine()}, indent=2))
+                      "without": args.without or None, "set": args.set or None, "scores": scores,
+                      **inflation_summary(scores), "machine": machine()}, indent=2))
 
 
 if __name__ == "__main__":
